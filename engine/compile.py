@@ -1,0 +1,366 @@
+"""The evaluator: a checked `Model` compiled once into nested Python closures.
+
+Input: a `Model` the checker accepted. It assumes every name is resolved, every type
+fits, no look-up reaches a hole and no function recurses, so closures do no checking of
+their own. Output: for each (kind, regime) a `Program` whose `run(env, trace)` returns
+the amount (or `NotCounted`) and appends `(step, cite, value)` to `trace`. Run-time
+arithmetic faults carry their source location as `EvaluationError`.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DecimalException
+from typing import Any
+
+from engine import ast
+from engine.model import Model
+from engine.printer import expr_text
+from engine.types import EVERYTHING, Interval
+
+Env = dict[str, Any]
+Trace = list[tuple[str, str, Any]]
+Fn = Callable[[Env, Trace], Any]
+
+
+class NotCounted:
+    """The value of `not counted REASON`."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"not counted {self.reason}"
+
+
+class EvaluationError(Exception):
+    """An arithmetic fault at run time (e.g. division by zero), with its location."""
+
+    def __init__(self, message: str, span: ast.Span) -> None:
+        super().__init__(f"{span.file}:{span.line}:{span.column}: {message}")
+        self.span = span
+
+
+@dataclass(frozen=True)
+class Program:
+    """How one kind's records earn an amount under one regime."""
+
+    kind: str
+    regime: str
+    unit: str
+    category: str
+    run: Fn
+
+
+def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:
+    """The citation key of `cite` in `regime`, else `fallback`."""
+    if cite is None:
+        return fallback
+    keys = dict(cite.keys)
+    return keys.get(regime) or keys.get(None) or fallback
+
+
+def _floordiv(a: Any, b: Any) -> int:
+    if type(a) is int and type(b) is int:
+        return a // b
+    return int((Decimal(a) / Decimal(b)).to_integral_value(ROUND_FLOOR))
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:
+        return a % b
+    return Decimal(a) - Decimal(b) * _floordiv(a, b)
+
+
+def _div(a: Any, b: Any) -> Decimal:
+    return Decimal(a) / Decimal(b)
+
+
+def _floor(a: Any) -> int:
+    return a if type(a) is int else int(a.to_integral_value(ROUND_FLOOR))
+
+
+def _ceil(a: Any) -> int:
+    return a if type(a) is int else int(a.to_integral_value(ROUND_CEILING))
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    "/": _div, "//": _floordiv, "%": _mod,
+}  # fmt: skip
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _in_interval(value: Any, interval: Interval) -> bool:
+    if interval.low is not None and (
+        value < interval.low or (value == interval.low and not interval.low_closed)
+    ):
+        return False
+    return interval.high is None or value < interval.high or (
+        value == interval.high and interval.high_closed
+    )
+
+
+class Compiler:
+    """Builds closures for one model; functions are compiled once per regime."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.functions: dict[tuple[str, str | None], Fn] = {}
+
+    def programs(self) -> dict[tuple[str, str], Program]:
+        out = {}
+        regimes = self.model.symbols.regimes
+        for (kind, regime), rule in self.model.rules.items():
+            fallback = cite_for(regimes[regime].cite, regime, "")
+            cite = cite_for(rule.cite, regime, fallback)
+            run = self.body(rule.body, rule.result, regime, cite, final=f"amount {expr_text(rule.result)}")
+            out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
+        return out
+
+    def condition(self, expr: ast.Expr) -> Fn:
+        """A condition outside any rule (a kind's `require`)."""
+        return self.expr(expr, None, "")
+
+    # ── bodies ──────────────────────────────────────────────────────────
+    def body(
+        self,
+        statements: tuple[ast.Statement, ...],
+        result: ast.Expr,
+        regime: str | None,
+        cite: str,
+        final: str | None,
+    ) -> Fn:
+        steps: list[tuple[bool, str, Fn, Fn | None, str, str]] = []
+        for stmt in statements:
+            if isinstance(stmt, ast.Let):
+                value = self.expr(stmt.value, regime, cite)
+                text = f"{stmt.name} = {expr_text(stmt.value)}"
+                quiet = isinstance(stmt.value, ast.Lookup | ast.Call) and stmt.cite is None
+                steps.append((True, stmt.name, value, None, "" if quiet else text,
+                              cite_for(stmt.cite, regime, cite)))  # fmt: skip
+            else:
+                text = f"when {expr_text(stmt.condition)} then {expr_text(stmt.result)}"
+                cond, res = self.expr(stmt.condition, regime, cite), self.expr(stmt.result, regime, cite)
+                steps.append((False, "", cond, res, text, cite))
+        final_fn = self.expr(result, regime, cite)
+        plan = tuple(steps)
+
+        def run(env: Env, trace: Trace) -> Any:
+            for is_let, name, fn, res, text, step_cite in plan:
+                if is_let:
+                    value = env[name] = fn(env, trace)
+                    if text:
+                        trace.append((text, step_cite, value))
+                elif fn(env, trace):
+                    value = res(env, trace)  # type: ignore[misc]
+                    trace.append((text, step_cite, value))
+                    return value
+            value = final_fn(env, trace)
+            if final is not None:
+                trace.append((final, cite, value))
+            return value
+
+        return run
+
+    # ── expressions ─────────────────────────────────────────────────────
+    def expr(self, e: ast.Expr, regime: str | None, cite: str) -> Fn:  # noqa: C901
+        """One closure per node; `regime` and `cite` decide the citation keys of steps."""
+        match e:
+            case ast.Number(value) | ast.Text(value) | ast.Bool(value):
+                return lambda env, tr, v=value: v
+            case ast.Name(name):
+                how, what = self.model.resolved[id(e)]
+                if how == "var":
+                    return lambda env, tr: env[name]
+                return lambda env, tr, v=what: v
+            case ast.Qualified(_, member):
+                return lambda env, tr, v=member: v
+            case ast.Uncounted(reason):
+                return lambda env, tr, v=NotCounted(reason): v
+            case ast.Has(name):
+                return lambda env, tr: name in env
+            case ast.Unary("-", operand):
+                f = self.expr(operand, regime, cite)
+                return lambda env, tr: -f(env, tr)
+            case ast.Unary(_, operand):
+                f = self.expr(operand, regime, cite)
+                return lambda env, tr: not f(env, tr)
+            case ast.Binary("and", left, right):
+                a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
+                return lambda env, tr: a(env, tr) and b(env, tr)
+            case ast.Binary("or", left, right):
+                a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
+                return lambda env, tr: a(env, tr) or b(env, tr)
+            case ast.Binary(op, left, right):
+                return self._arithmetic(e, op, left, right, regime, cite)
+            case ast.Compare(op, left, right):
+                a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
+                compare = _COMPARE[op]
+                if id(e) in self.model.enum_of:
+                    index = self._index(id(e))
+                    return lambda env, tr: compare(index[a(env, tr)], index[b(env, tr)])
+                return lambda env, tr: compare(a(env, tr), b(env, tr))
+            case ast.Membership(item, collection, negated):
+                return self._membership(item, collection, negated, regime, cite)
+            case ast.If(condition, then, otherwise):
+                c = self.expr(condition, regime, cite)
+                t, o = self.expr(then, regime, cite), self.expr(otherwise, regime, cite)
+                return lambda env, tr: t(env, tr) if c(env, tr) else o(env, tr)
+            case ast.Call():
+                return self._call(e, regime, cite)
+            case ast.Lookup():
+                return self._lookup(e, regime, cite)
+        raise AssertionError(e)
+
+    def _arithmetic(
+        self, e: ast.Expr, op: str, left: ast.Expr, right: ast.Expr, regime: str | None, cite: str
+    ) -> Fn:
+        a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
+        fn = _ARITHMETIC[op]
+        if op in ("+", "-", "*"):
+            return lambda env, tr: fn(a(env, tr), b(env, tr))
+        span = e.span  # type: ignore[union-attr]
+
+        def divide(env: Env, tr: Trace) -> Any:
+            try:
+                return fn(a(env, tr), b(env, tr))
+            except (ZeroDivisionError, DecimalException) as error:
+                raise EvaluationError(f"`{expr_text(e)}`: {_arith_message(error)}", span) from None
+
+        return divide
+
+    def _index(self, node: int) -> dict[str, int]:
+        """Member → position, for the ordered enum the checker found at `node`."""
+        order = self.model.symbols.members(self.model.enum_of[node])
+        return {m: i for i, m in enumerate(order)}
+
+    def _membership(
+        self, item: ast.Expr, collection: ast.Expr, negated: bool, regime: str | None, cite: str
+    ) -> Fn:
+        f = self.expr(item, regime, cite)
+        if isinstance(collection, ast.SetLiteral):
+            fixed = frozenset(collection.members)
+            if negated:
+                return lambda env, tr: f(env, tr) not in fixed
+            return lambda env, tr: f(env, tr) in fixed
+        g = self.expr(collection, regime, cite)
+        if negated:
+            return lambda env, tr: f(env, tr) not in g(env, tr)
+        return lambda env, tr: f(env, tr) in g(env, tr)
+
+    def _call(self, e: ast.Call, regime: str | None, cite: str) -> Fn:
+        args = [self.expr(a, regime, cite) for a in e.args]
+        name = e.function
+        if name in ("min", "max"):
+            pick = min if name == "min" else max
+            if id(e) in self.model.enum_of:
+                index = self._index(id(e))
+                return lambda env, tr: pick((f(env, tr) for f in args), key=index.__getitem__)
+            return lambda env, tr: pick(f(env, tr) for f in args)
+        if name in ("floor", "ceil"):
+            rounding, f = (_floor if name == "floor" else _ceil), args[0]
+            return lambda env, tr: rounding(f(env, tr))
+        if name in ("lower", "higher"):
+            return self._neighbour(e, name, args[0])
+        return self._user_call(e, args, regime)
+
+    def _neighbour(self, e: ast.Call, name: str, f: Fn) -> Fn:
+        order = self.model.symbols.members(self.model.enum_of[id(e)])
+        step = -1 if name == "lower" else 1
+        moves = {m: order[i + step] for i, m in enumerate(order) if 0 <= i + step < len(order)}
+        return lambda env, tr: moves[f(env, tr)]
+
+    def _user_call(self, e: ast.Call, args: list[Fn], regime: str | None) -> Fn:
+        fn_decl = self.model.symbols.functions[e.function]
+        signature = self.model.signatures[e.function]
+        body = self._function(fn_decl, regime)
+        names = [p[0] for p in signature.params]
+        checks = [
+            (i, p[0], p[3]) for i, p in enumerate(signature.params) if p[3] != EVERYTHING
+        ]
+        step_cite = cite_for(fn_decl.cite, regime, "")
+        fname, span = e.function, e.span
+        pairs = list(zip(names, args, strict=True))
+
+        def call(env: Env, tr: Trace) -> Any:
+            inner = {n: f(env, tr) for n, f in pairs}
+            for _, pname, interval in checks:
+                if not _in_interval(inner[pname], interval):
+                    raise EvaluationError(
+                        f"`{fname}` was given {pname} = {value_text(inner[pname])}, "
+                        f"outside {interval.describe(pname)}", span,
+                    )  # fmt: skip
+            value = body(inner, tr)
+            shown = ", ".join(value_text(inner[n]) for n in names)
+            tr.append((f"{fname}({shown})", step_cite, value))
+            return value
+
+        return call
+
+    def _function(self, fn: ast.Function, regime: str | None) -> Fn:
+        key = (fn.name, regime)
+        if key not in self.functions:
+            fallback = cite_for(self.model.symbols.regimes[regime].cite, regime, "") if regime else ""
+            cite = cite_for(fn.cite, regime, fallback)
+            self.functions[key] = self.body(fn.body, fn.result, regime, cite, final=None)
+        return self.functions[key]
+
+    def _lookup(self, e: ast.Lookup, regime: str | None, cite: str) -> Fn:
+        table = self.model.tables[e.table]
+        keys = [self.expr(k, regime, cite) for k in e.keys]
+        step_cite = cite_for(table.cite, regime, cite)
+        name = e.table
+        if table.is_bracket:
+            rows = tuple(table.brackets)
+            f = keys[0]
+
+            def bracket(env: Env, tr: Trace) -> Any:
+                key = f(env, tr)
+                for interval, value in rows:
+                    if _in_interval(key, interval):
+                        tr.append((f"{name}[{value_text(key)}]", step_cite, value))
+                        return value
+                raise AssertionError("checked bracket table has no row")
+
+            return bracket
+        cells = table.cells
+        if len(keys) == 1:
+            f = keys[0]
+
+            def one(env: Env, tr: Trace) -> Any:
+                key = f(env, tr)
+                value = cells[key]
+                tr.append((f"{name}[{key}]", step_cite, value))
+                return value
+
+            return one
+        f, g = keys
+
+        def two(env: Env, tr: Trace) -> Any:
+            row, column = f(env, tr), g(env, tr)
+            value = cells[(row, column)]
+            tr.append((f"{name}[{row}, {column}]", step_cite, value))
+            return value
+
+        return two
+
+
+def _arith_message(error: Exception) -> str:
+    zero = isinstance(error, ZeroDivisionError) or "zero" in type(error).__name__.lower()
+    return "division by zero" if zero else f"arithmetic error ({type(error).__name__})"

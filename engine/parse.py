@@ -1,0 +1,407 @@
+"""Parsing: `.rules` text to the syntax tree of `engine.ast`.
+
+Input: one file's text and its name. Output: an `ast.Module`, or `PolicySyntaxError`
+carrying one located diagnostic in words an officer understands. Lark's concrete tree
+is converted here, at one border; no other module imports `lark`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from engine import ast
+from engine.diagnostics import Diagnostic
+from engine.resources import grammar_path
+
+FULL_WIDTH = {
+    "，": ",", "：": ":", "（": "(", "）": ")", "【": "[", "】": "]", "｛": "{", "｝": "}",
+    "“": '"', "”": '"', "｜": "|", "；": ";", "＝": "=", "＜": "<", "＞": ">", "．": ".",
+    "－": "-", "＋": "+", "＊": "*", "／": "/",
+}  # fmt: skip
+
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted text like "国家级"',
+    "CMP": "a comparison (`<`, `<=`, `==`, `!=`, `>=`, `>`)",
+    "MUL_OP": "`*`, `/`, `//` or `%`",
+    "MINUS": "`-`",
+    "HOLE": "`—` (a hole)",
+    "$END": "the end of the file",
+}
+
+_ESCAPE = re.compile(r"\\(.)")
+
+
+class PolicySyntaxError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+@functools.cache
+def parser() -> Lark:
+    """The LALR parser, built once from the grammar file."""
+    return Lark(
+        Path(grammar_path()).read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse(source: str, file: str) -> ast.Module:
+    """Parse one file; raise `PolicySyntaxError` at the first syntax error."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    try:
+        tree = parser().parse(source)
+    except UnexpectedInput as error:
+        raise PolicySyntaxError(_syntax_diagnostic(error, source, file)) from None
+    return ast.Module(file, tuple(_ToAst(file).transform(tree).children))
+
+
+def _describe_terminal(name: str) -> str:
+    if name in TERMINAL_WORDS:
+        return TERMINAL_WORDS[name]
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if isinstance(pattern, PatternStr) else name.lower()
+
+
+def _expected_words(names: set[str]) -> str:
+    words = sorted({_describe_terminal(n) for n in names})
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
+    line, column = error.line, error.column
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream]
+        span = ast.Span(file, line, column, line, column + 1)
+        if char in FULL_WIDTH:
+            return Diagnostic(
+                "full-width-punctuation",
+                f"full-width `{char}` is not part of the language",
+                span,
+                f"type the ASCII `{FULL_WIDTH[char]}` instead",
+            )
+        return Diagnostic("unexpected-character", f"unexpected character `{char}`", span)
+    if isinstance(error, UnexpectedToken) and error.token.type != "$END":
+        token = error.token
+        found = f"`{token}`" if token.type != "NAME" else f"the name `{token}`"
+        span = ast.Span(file, line, column, token.end_line or line, token.end_column or column + 1)
+        expected = _expected_words(set(error.expected))
+        return Diagnostic("syntax", f"expected {expected}, found {found}", span)
+    expected = _expected_words(set(getattr(error, "expected", ()) or ()))
+    last = source.rstrip().splitlines() or [""]
+    line = len(last)
+    column = len(last[-1]) + 1
+    span = ast.Span(file, line, column, line, column + 1)
+    assert isinstance(error, UnexpectedToken | UnexpectedEOF)
+    return Diagnostic(
+        "unexpected-end", f"the file ends too early: expected {expected}", span,
+        "a declaration may be unfinished, or a `}` missing",
+    )  # fmt: skip
+
+
+def _span(file: str, meta: Any) -> ast.Span:
+    if getattr(meta, "empty", True):
+        return ast.Span(file, 0, 0, 0, 0)
+    return ast.Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _number(text: str) -> int | Decimal:
+    return Decimal(text) if "." in text else int(text)
+
+
+class _Label(str):
+    """A declaration's quoted label, told apart from names among children."""
+
+
+class _Default:
+    def __init__(self, value: ast.Expr) -> None:
+        self.value = value
+
+
+class _Years:
+    def __init__(self, first: int | None, last: int | None) -> None:
+        self.first, self.last = first, last
+
+
+class _Unit:
+    def __init__(self, name: str, label: str | None) -> None:
+        self.name, self.label = name, label
+
+
+_OPS = {"×": "*", "÷": "/", "−": "-", "≤": "<=", "≥": ">=", "≠": "!="}
+
+
+def _label(children: list[Any]) -> str | None:
+    return next((str(c) for c in children if isinstance(c, _Label)), None)
+
+
+def _of(kind: type, children: list[Any]) -> Any:
+    return next((c for c in children if isinstance(c, kind)), None)
+
+
+def _all(kind: type | tuple[type, ...], children: list[Any]) -> tuple[Any, ...]:
+    return tuple(c for c in children if isinstance(c, kind))
+
+
+def _names(children: list[Any]) -> list[str]:
+    return [str(c) for c in children if isinstance(c, Token) and c.type == "NAME"]
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Lark tree → `engine.ast`, one method per grammar rule."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    def _s(self, meta: Any) -> ast.Span:
+        return _span(self.file, meta)
+
+    # declarations
+    def label(self, meta: Any, ch: list[Token]) -> _Label:
+        return _Label(_ESCAPE.sub(r"\1", ch[0][1:-1]))
+
+    def policy(self, meta: Any, ch: list[Any]) -> ast.PolicyDecl:
+        return ast.PolicyDecl(str(ch[0]), _label(ch), span=self._s(meta))
+
+    def category(self, meta: Any, ch: list[Any]) -> ast.Category:
+        return ast.Category(str(ch[0]), _label(ch), span=self._s(meta))
+
+    def reason(self, meta: Any, ch: list[Any]) -> ast.Reason:
+        return ast.Reason(str(ch[0]), _label(ch), span=self._s(meta))
+
+    def member(self, meta: Any, ch: list[Any]) -> ast.Member:
+        return ast.Member(str(ch[0]), _label(ch), span=self._s(meta))
+
+    def enum(self, meta: Any, ch: list[Any]) -> ast.Enum:
+        ordered = any(isinstance(c, Token) and c.type == "ORDERED" for c in ch)
+        members = _all(ast.Member, ch)
+        return ast.Enum(str(ch[0]), _label(ch), ordered, members, span=self._s(meta))
+
+    def years_between(self, meta: Any, ch: list[Token]) -> _Years:
+        return _Years(int(ch[0]), int(ch[1]))
+
+    def years_upto(self, meta: Any, ch: list[Token]) -> _Years:
+        return _Years(None, int(ch[0]))
+
+    def years_from(self, meta: Any, ch: list[Token]) -> _Years:
+        return _Years(int(ch[0]), None)
+
+    def years_single(self, meta: Any, ch: list[Token]) -> _Years:
+        return _Years(int(ch[0]), int(ch[0]))
+
+    def years(self, meta: Any, ch: list[_Years]) -> _Years:
+        return ch[0]
+
+    def unit(self, meta: Any, ch: list[Any]) -> _Unit:
+        return _Unit(str(ch[0]), _label(ch))
+
+    def regime(self, meta: Any, ch: list[Any]) -> ast.Regime:
+        years = _of(_Years, ch) or _Years(None, None)
+        unit = _of(_Unit, ch) or _Unit(str(ch[0]), None)
+        return ast.Regime(
+            str(ch[0]), _label(ch), years.first, years.last, unit.name, unit.label,
+            _of(ast.Cite, ch), span=self._s(meta),
+        )  # fmt: skip
+
+    def cite_all(self, meta: Any, ch: list[Token]) -> ast.Cite:
+        return ast.Cite(((None, _ESCAPE.sub(r"\1", ch[0][1:-1])),), span=self._s(meta))
+
+    def cite_by_regime(self, meta: Any, ch: list[Token]) -> ast.Cite:
+        pairs = tuple(
+            (str(ch[i]), _ESCAPE.sub(r"\1", ch[i + 1][1:-1])) for i in range(0, len(ch), 2)
+        )
+        return ast.Cite(pairs, span=self._s(meta))
+
+    def param(self, meta: Any, ch: list[Any]) -> ast.Param:
+        value = next(c for c in ch[1:] if not isinstance(c, _Label | Token | ast.Cite))
+        return ast.Param(str(ch[0]), _label(ch), value, _of(ast.Cite, ch), span=self._s(meta))
+
+    # kinds and types
+    def default(self, meta: Any, ch: list[Any]) -> _Default:
+        return _Default(ch[0])
+
+    def bound(self, meta: Any, ch: list[Any]) -> ast.Bound:
+        return ast.Bound(_OPS.get(str(ch[0]), str(ch[0])), ch[1], span=self._s(meta))
+
+    def range(self, meta: Any, ch: list[Any]) -> ast.Range:
+        return ast.Range(ch[0], ch[1], span=self._s(meta))
+
+    def type_named(self, meta: Any, ch: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec(
+            str(ch[0]), _all(ast.Bound, ch), _of(ast.Range, ch), _of(ast.SetLiteral, ch),
+            span=self._s(meta),
+        )  # fmt: skip
+
+    def type_set(self, meta: Any, ch: list[Any]) -> ast.TypeSpec:
+        return ast.TypeSpec(str(ch[0]), is_set=True, span=self._s(meta))
+
+    def field(self, meta: Any, ch: list[Any]) -> ast.FieldDecl:
+        optional = any(isinstance(c, Token) and c.type == "OPTIONAL" for c in ch)
+        default = _of(_Default, ch)
+        return ast.FieldDecl(
+            str(ch[0]), _label(ch), optional, _of(ast.TypeSpec, ch),
+            default.value if default else None, span=self._s(meta),
+        )  # fmt: skip
+
+    def require_expr(self, meta: Any, ch: list[Any]) -> ast.Require:
+        return ast.Require(ch[0], _label(ch), span=self._s(meta))
+
+    def require_one(self, meta: Any, ch: list[Token]) -> ast.RequireOne:
+        return ast.RequireOne(tuple(_names(ch)), span=self._s(meta))
+
+    def kind(self, meta: Any, ch: list[Any]) -> ast.Kind:
+        names = _names(ch)
+        return ast.Kind(
+            names[0], _label(ch), names[1] if len(names) > 1 else None,
+            _all(ast.FieldDecl, ch), _all((ast.Require, ast.RequireOne), ch),
+            span=self._s(meta),
+        )  # fmt: skip
+
+    # tables
+    def hole(self, meta: Any, ch: list[Token]) -> ast.Hole:
+        return ast.Hole(span=self._s(meta))
+
+    def bracket_open(self, meta: Any, ch: list[Any]) -> ast.Bracket:
+        op, value = _OPS.get(str(ch[0]), str(ch[0])), ch[1].value
+        low = value if op in (">", ">=", "==") else None
+        high = value if op in ("<", "<=", "==") else None
+        closed = op in ("<=", ">=", "==")
+        return ast.Bracket(low, closed, high, closed, span=self._s(meta))
+
+    def bracket_between(self, meta: Any, ch: list[Any]) -> ast.Bracket:
+        return ast.Bracket(
+            ch[1].value, ch[0] == "[", ch[2].value, ch[3] == "]", span=self._s(meta)
+        )
+
+    def row(self, meta: Any, ch: list[Any]) -> ast.Row:
+        return ast.Row(tuple(ch), span=self._s(meta))
+
+    def table_key(self, meta: Any, ch: list[Token]) -> ast.TableKey:
+        if len(ch) == 2:
+            return ast.TableKey(str(ch[0]), str(ch[1]), span=self._s(meta))
+        return ast.TableKey(None, str(ch[0]), span=self._s(meta))
+
+    def table(self, meta: Any, ch: list[Any]) -> ast.Table:
+        keys = _all(ast.TableKey, ch)
+        value_type = str(ch[1 + len(keys)])
+        return ast.Table(
+            str(ch[0]), keys, value_type, _label(ch), _of(ast.Cite, ch), _all(ast.Row, ch),
+            span=self._s(meta),
+        )  # fmt: skip
+
+    # functions and rules
+    def let(self, meta: Any, ch: list[Any]) -> ast.Let:
+        return ast.Let(str(ch[0]), ch[1], _of(ast.Cite, ch[2:]), span=self._s(meta))
+
+    def when(self, meta: Any, ch: list[Any]) -> ast.When:
+        return ast.When(ch[0], ch[1], span=self._s(meta))
+
+    def fn_param(self, meta: Any, ch: list[Any]) -> ast.FnParam:
+        return ast.FnParam(str(ch[0]), ch[1], span=self._s(meta))
+
+    def return_(self, meta: Any, ch: list[Any]) -> ast.Expr:
+        return ch[0]
+
+    amount = return_
+
+    def rule_category(self, meta: Any, ch: list[Token]) -> Token:
+        return ch[0]
+
+    def function(self, meta: Any, ch: list[Any]) -> ast.Function:
+        return ast.Function(
+            str(ch[0]), _all(ast.FnParam, ch), _of(ast.TypeSpec, ch), _label(ch),
+            _of(ast.Cite, ch), _all((ast.Let, ast.When), ch), ch[-1], span=self._s(meta),
+        )  # fmt: skip
+
+    def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:
+        names = _names(ch)
+        return ast.Rule(
+            names[0], tuple(names[1:-1]), _label(ch), names[-1], _of(ast.Cite, ch),
+            _all((ast.Let, ast.When), ch), ch[-1], span=self._s(meta),
+        )  # fmt: skip
+
+    # expressions
+    def number(self, meta: Any, ch: list[Token]) -> ast.Number:
+        return ast.Number(_number(ch[0]), span=self._s(meta))
+
+    def negative_number(self, meta: Any, ch: list[Token]) -> ast.Number:
+        return ast.Number(-_number(ch[1]), span=self._s(meta))
+
+    def text(self, meta: Any, ch: list[Token]) -> ast.Text:
+        return ast.Text(_ESCAPE.sub(r"\1", ch[0][1:-1]), span=self._s(meta))
+
+    def true(self, meta: Any, ch: list[Token]) -> ast.Bool:
+        return ast.Bool(True, span=self._s(meta))
+
+    def false(self, meta: Any, ch: list[Token]) -> ast.Bool:
+        return ast.Bool(False, span=self._s(meta))
+
+    def name(self, meta: Any, ch: list[Token]) -> ast.Name:
+        return ast.Name(str(ch[0]), span=self._s(meta))
+
+    def qualified(self, meta: Any, ch: list[Token]) -> ast.Qualified:
+        return ast.Qualified(str(ch[0]), str(ch[1]), span=self._s(meta))
+
+    def call(self, meta: Any, ch: list[Any]) -> ast.Call:
+        return ast.Call(str(ch[0]), tuple(ch[1:]), span=self._s(meta))
+
+    def lookup(self, meta: Any, ch: list[Any]) -> ast.Lookup:
+        return ast.Lookup(str(ch[0]), tuple(ch[1:]), span=self._s(meta))
+
+    def negate(self, meta: Any, ch: list[Any]) -> ast.Unary:
+        return ast.Unary("-", ch[1], span=self._s(meta))
+
+    def not_op(self, meta: Any, ch: list[Any]) -> ast.Unary:
+        return ast.Unary("not", ch[0], span=self._s(meta))
+
+    def binary(self, meta: Any, ch: list[Any]) -> ast.Binary:
+        op = str(ch[1])
+        return ast.Binary(_OPS.get(op, op), ch[0], ch[2], span=self._s(meta))
+
+    def and_op(self, meta: Any, ch: list[Any]) -> ast.Binary:
+        return ast.Binary("and", ch[0], ch[1], span=self._s(meta))
+
+    def or_op(self, meta: Any, ch: list[Any]) -> ast.Binary:
+        return ast.Binary("or", ch[0], ch[1], span=self._s(meta))
+
+    def compare(self, meta: Any, ch: list[Any]) -> ast.Compare:
+        op = str(ch[1])
+        return ast.Compare(_OPS.get(op, op), ch[0], ch[2], span=self._s(meta))
+
+    def in_op(self, meta: Any, ch: list[Any]) -> ast.Membership:
+        return ast.Membership(ch[0], ch[1], False, span=self._s(meta))
+
+    def not_in_op(self, meta: Any, ch: list[Any]) -> ast.Membership:
+        return ast.Membership(ch[0], ch[1], True, span=self._s(meta))
+
+    def if_expr(self, meta: Any, ch: list[Any]) -> ast.If:
+        return ast.If(ch[0], ch[1], ch[2], span=self._s(meta))
+
+    def uncounted(self, meta: Any, ch: list[Token]) -> ast.Uncounted:
+        return ast.Uncounted(str(ch[0]), span=self._s(meta))
+
+    def has(self, meta: Any, ch: list[Token]) -> ast.Has:
+        return ast.Has(str(ch[0]), span=self._s(meta))
+
+    def set_literal(self, meta: Any, ch: list[Token]) -> ast.SetLiteral:
+        return ast.SetLiteral(tuple(str(c) for c in ch), span=self._s(meta))

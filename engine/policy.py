@@ -1,0 +1,216 @@
+"""Loading a policy and evaluating records: the façade over every stage.
+
+`load(path)` reads a policy folder (every `*.rules` file in it) or one file, parses,
+checks and compiles it, and returns a `Policy`. A `Policy` validates and evaluates
+records: one at a time (`evaluate`, raising `RecordError`) or as a stream
+(`evaluate_many`, an error object in place of each bad record, order kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.check import check
+from engine.compile import Compiler, EvaluationError, NotCounted, Program, value_text
+from engine.diagnostics import Diagnostic, PolicyError
+from engine.parse import PolicySyntaxError, parse
+from engine.records import (
+    INVALID,
+    NO_POLICY,
+    UNKNOWN_KIND,
+    KindValidator,
+    RecordError,
+    Unreadable,
+    show,
+)
+from engine.resources import bundled_policy_path
+from engine.schema import record_schema
+
+
+def policy_files(path: Path) -> list[Path]:
+    """The `.rules` files of a policy folder, in name order; or the one file given."""
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.rules") if p.is_file())
+    return [path]
+
+
+def load(path: str | Path | None = None) -> Policy:
+    """Parse, check and compile a policy (default: the bundled one)."""
+    root = Path(path) if path is not None else bundled_policy_path()
+    if not root.exists():
+        raise PolicyError([Diagnostic("no-policy", f"no policy at `{root}`", None)], {})
+    files = policy_files(root)
+    if not files:
+        raise PolicyError([Diagnostic("no-policy", f"`{root}` holds no `.rules` file", None)], {})
+    sources: dict[str, str] = {}
+    modules, diags = [], []
+    for file in files:
+        name = str(file)
+        try:
+            sources[name] = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            diags.append(Diagnostic("unreadable", f"cannot read `{name}`: {error}", None))
+            continue
+        try:
+            modules.append(parse(sources[name], name))
+        except PolicySyntaxError as error:
+            diags.append(error.diagnostic)
+    if diags:
+        raise PolicyError(diags, sources)
+    model, diags = check(modules)
+    if model is None:
+        raise PolicyError(diags, sources)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + sources[str(file)].encode() + b"\0")
+    decl = model.symbols.policy
+    name = decl.name if decl else (root.stem if root.is_file() else root.name)
+    return Policy(name, digest.hexdigest()[:12], model, sources)
+
+
+def amount_value(value: Any) -> int | Decimal:
+    """An amount as it appears in results: whole numbers as integers, else exact decimals."""
+    if type(value) is int:
+        return value
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+class Policy:
+    """A loaded, checked and compiled policy."""
+
+    def __init__(self, name: str, version: str, model: Any, sources: dict[str, str]) -> None:
+        self.name, self.version, self.model, self.sources = name, version, model, sources
+        symbols = model.symbols
+        self.label = symbols.policy.label if symbols.policy else None
+        compiler = Compiler(model)
+        self.programs: dict[tuple[str, str], Program] = compiler.programs()
+        self.validators: dict[str, KindValidator] = {}
+        for kind in model.kinds.values():
+            validator = KindValidator(kind, model, compiler)
+            self.validators[kind.name] = validator
+            if kind.label:
+                self.validators.setdefault(kind.label, validator)
+        self.regimes = sorted(symbols.regimes.values(), key=lambda r: (r.first is not None, r.first or 0))
+        self._regime_by_year: dict[int, str | None] = {}
+        self._kind_list = ", ".join(
+            f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
+        )
+
+    # ── one record ──────────────────────────────────────────────────────
+    def evaluate(self, record: Any) -> dict[str, Any]:
+        """The result of one record; raises `RecordError` if it is invalid."""
+        return self._evaluate(record, 1)
+
+    def evaluate_many(self, records: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """One result or error object per record, in input order."""
+        for position, record in enumerate(records, 1):
+            try:
+                yield self._evaluate(record, position)
+            except RecordError as error:
+                yield self.error_result(record, position, error)
+
+    def error_result(self, record: Any, position: int, error: RecordError) -> dict[str, Any]:
+        ident = record.get("id", position) if isinstance(record, dict) else position
+        if not isinstance(ident, str | int) or isinstance(ident, bool):
+            ident = position
+        return {"id": ident, "error": error.as_dict(), "policy": self.name, "version": self.version}
+
+    def regime_for(self, year: int) -> str | None:
+        if year not in self._regime_by_year:
+            found = None
+            for r in self.regimes:
+                if (r.first is None or year >= r.first) and (r.last is None or year <= r.last):
+                    found = r.name
+            self._regime_by_year[year] = found
+        return self._regime_by_year[year]
+
+    def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
+        if type(record) is not dict:
+            message = record.message if isinstance(record, Unreadable) else (
+                f"a record must be an object with `kind` and `year`; got {show(record)}"
+            )  # fmt: skip
+            raise RecordError(INVALID, message)
+        kind_name = record.get("kind")
+        validator = self.validators.get(kind_name) if type(kind_name) is str else None
+        if validator is None:
+            self._bad_kind(kind_name)
+        assert validator is not None
+        year = record.get("year")
+        if type(year) is not int:
+            year = _year(year)
+        ident = record.get("id", position)
+        if type(ident) is not str and (type(ident) is not int):
+            raise RecordError(INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id")
+        person = record.get("person")
+        if person is not None and type(person) is not str:
+            raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
+        env = validator.fields_of(record)
+        env["year"] = year
+        regime = self.regime_for(year)
+        if regime is None:
+            raise RecordError(NO_POLICY, self._no_policy(year), "year")
+        program = self.programs[(validator.kind.name, regime)]
+        trace: list[tuple[str, str, Any]] = []
+        try:
+            value = program.run(env, trace)
+        except EvaluationError as error:
+            raise RecordError("evaluation_error", str(error)) from None
+        result: dict[str, Any] = {"id": ident}
+        if person is not None:
+            result["person"] = person
+        result.update(year=year, kind=program.kind, regime=regime, unit=program.unit,
+                      category=program.category)  # fmt: skip
+        if type(value) is NotCounted:
+            result.update(amount=0, counted=False, reason=value.reason)
+        else:
+            result.update(amount=amount_value(value), counted=True)
+        result["trace"] = [
+            {"step": step, "cite": cite, "value": _trace_value(v)} for step, cite, v in trace
+        ]
+        result["policy"] = self.name
+        result["version"] = self.version
+        return result
+
+    def _bad_kind(self, kind: Any) -> None:
+        if kind is None:
+            raise RecordError(INVALID, f"`kind` is required; it must be one of: {self._kind_list}", "kind")
+        if type(kind) is not str:
+            raise RecordError(INVALID, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind")
+        raise RecordError(UNKNOWN_KIND, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind")
+
+    def _no_policy(self, year: int) -> str:
+        spans = []
+        for r in self.regimes:
+            first = "" if r.first is None else str(r.first)
+            last = "" if r.last is None else str(r.last)
+            spans.append(f"{r.name} {first}..{last}")
+        return f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: " + ", ".join(spans)
+
+    # ── schema ──────────────────────────────────────────────────────────
+    def schema(self, kind: str | None = None) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of the records this policy accepts."""
+        return record_schema(self.name, self.model, self.regimes, kind)
+
+
+def _year(year: Any) -> int:
+    if year is None:
+        raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
+    if type(year) is Decimal and year.is_finite() and year == year.to_integral_value():
+        return int(year)
+    raise RecordError(INVALID, f"`year` must be an integer such as 2021; got {show(year)}", "year")
+
+
+def _trace_value(value: Any) -> Any:
+    if type(value) is NotCounted:
+        return f"not counted: {value.reason}"
+    if type(value) is Decimal:
+        return amount_value(value)
+    if type(value) is frozenset:
+        return sorted(value)
+    return value if isinstance(value, int | str) else value_text(value)

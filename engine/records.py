@@ -1,0 +1,232 @@
+"""Record validation, compiled from the policy's kind declarations.
+
+Input: a `Model` and raw records (JSON objects: dicts of str, int, Decimal, bool, lists).
+Output: for a valid record its kind, year and field values (canonical enum names,
+exact numbers, defaults filled in); for an invalid one a `RecordError` whose message
+names the field, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from engine import ast
+from engine.compile import Compiler
+from engine.model import FieldSpec, KindSpec, Model
+from engine.printer import expr_text
+from engine.types import EVERYTHING
+from engine.visit import walk
+
+INVALID, UNKNOWN_KIND, NO_POLICY = "invalid_record", "unknown_kind", "no_policy_in_force"
+
+
+class RecordError(Exception):
+    """A record the policy cannot evaluate: `code`, `field` (or None) and a message."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class Unreadable:
+    """An input item that is not a record at all (e.g. a line that is not JSON)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it, JSON style, with its kind when that helps."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f'"{shown}" (a text)'
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() and abs(value.adjusted()) < 30 else str(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**30 else f"{str(value)[:10]}… ({len(str(value))} digits)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
+    """What a field accepts, in words: `an integer >= 1`, `one of: a (标签), …`."""
+    ty = spec.ty
+    if ty.base == "enum" or ty.base == "set":
+        members = ", ".join(f"{m} ({labels[m]})" if labels.get(m) else m for m in spec.members or ())
+        return ("one of: " if ty.base == "enum" else "a list of distinct members of: ") + members
+    words = {"int": "an integer", "number": "a number", "bool": "true or false", "text": "a text"}
+    text = words[ty.base]
+    if ty.numeric and spec.interval != EVERYTHING:
+        text += " " + spec.interval.describe("")
+    return text
+
+
+def _integer(value: Any) -> int | None:
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is Decimal and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> int | Decimal | None:
+    kind = type(value)
+    if kind is int or (kind is Decimal and value.is_finite()):
+        return value
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return Decimal(repr(value))
+    return None
+
+
+Converter = Callable[[Any], Any]
+
+
+def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
+    """A function from a raw value to the field's value, raising `RecordError`."""
+    name, allowed = spec.name, allowed_text(spec, labels)
+    interval = spec.interval
+
+    def fail(value: Any) -> RecordError:
+        return RecordError(INVALID, f"`{name}` must be {allowed}; got {show(value)}", name)
+
+    base = spec.ty.base
+    if base in ("int", "number"):
+        parse = _integer if base == "int" else _number
+        low, high = interval.low, interval.high
+        low_closed, high_closed = interval.low_closed, interval.high_closed
+
+        def number(value: Any) -> Any:
+            x = parse(value)
+            if x is None or (
+                low is not None and (x < low or (x == low and not low_closed))
+            ) or (high is not None and (x > high or (x == high and not high_closed))):
+                raise fail(value)
+            return x
+
+        return number
+    if base == "bool":
+
+        def boolean(value: Any) -> bool:
+            if type(value) is not bool:
+                raise fail(value)
+            return value
+
+        return boolean
+    if base == "text":
+
+        def text(value: Any) -> str:
+            if type(value) is not str:
+                raise fail(value)
+            return value
+
+        return text
+    words = {m: m for m in spec.members or ()}
+    words.update({labels[m]: m for m in spec.members or () if labels.get(m)})  # type: ignore[misc]
+    if base == "enum":
+
+        def member(value: Any) -> str:
+            if type(value) is not str or value not in words:
+                raise fail(value)
+            return words[value]
+
+        return member
+
+    def members(value: Any) -> frozenset[str]:
+        if type(value) is not list or any(type(v) is not str or v not in words for v in value):
+            raise fail(value)
+        found = [words[v] for v in value]
+        if len(set(found)) != len(found):
+            raise fail(value)
+        return frozenset(found)
+
+    return members
+
+
+class KindValidator:
+    """Checks one kind's fields and cross-field constraints."""
+
+    def __init__(self, kind: KindSpec, model: Model, compiler: Compiler) -> None:
+        self.kind = kind
+        labels = {
+            m.name: m.label for e in model.symbols.enums.values() for m in e.members
+        }
+        self.fields = [
+            (s.name, _converter(s, labels), s.default, s.optional, allowed_text(s, labels))
+            for s in kind.fields.values()
+        ]
+        self.allowed = {"id", "person", "year", "kind", *kind.fields}
+        self.requires = [_requirement(r, kind, compiler) for r in kind.requires]
+
+    def fields_of(self, record: dict[str, Any]) -> dict[str, Any]:
+        if len(record) > len(self.allowed) or not self.allowed.issuperset(record):
+            self._unknown_field(record)
+        env: dict[str, Any] = {}
+        for name, convert, default, optional, allowed in self.fields:
+            if name in record:
+                env[name] = convert(record[name])
+            elif default is not None:
+                env[name] = default
+            elif not optional:
+                raise RecordError(
+                    INVALID, f"`{name}` is required for kind `{self.kind.name}`; "
+                    f"it must be {allowed}", name,
+                )  # fmt: skip
+        for check in self.requires:
+            check(env)
+        return env
+
+    def _unknown_field(self, record: dict[str, Any]) -> None:
+        extra = next(k for k in record if k not in self.allowed)
+        fields = ", ".join(self.kind.fields) or "none"
+        raise RecordError(
+            INVALID, f"`{extra}` is not a field of kind `{self.kind.name}`; its fields are: "
+            f"{fields} (and id, person, year, kind)", str(extra),
+        )  # fmt: skip
+
+
+def _requirement(
+    req: ast.Require | ast.RequireOne, kind: KindSpec, compiler: Compiler
+) -> Callable[[dict[str, Any]], None]:
+    if isinstance(req, ast.RequireOne):
+        names = req.fields
+        listed = ", ".join(f"`{n}`" for n in names)
+
+        def exactly_one(env: dict[str, Any]) -> None:
+            given = [n for n in names if n in env]
+            if len(given) != 1:
+                got = "none" if not given else ", ".join(f"`{n}`" for n in given)
+                raise RecordError(
+                    INVALID, f"exactly one of {listed} must be given; got {got}",
+                    given[-1] if given else names[0],
+                )  # fmt: skip
+
+        return exactly_one
+    condition = compiler.condition(req.condition)
+    used = [n.name for n in walk(req.condition) if isinstance(n, ast.Name) and n.name in kind.fields]
+    field = used[0] if used else None
+    rule = expr_text(req.condition)
+    note = f": {req.label}" if req.label else ""
+
+    def holds(env: dict[str, Any]) -> None:
+        if not condition(env, []):
+            values = ", ".join(f"{n} is {show(env.get(n))}" for n in dict.fromkeys(used))
+            raise RecordError(INVALID, f"`{rule}` must hold, but {values}{note}", field)
+
+    return holds

@@ -1,0 +1,116 @@
+"""JSON Schema (draft 2020-12) of a policy's records, derived from its kinds.
+
+Input: a checked `Model`. Output: a schema that accepts exactly the records the
+validator accepts, with one documented exception: a cross-field `require` condition
+(e.g. `position <= authors`) has no JSON Schema form; it is listed under
+`x-constraints` and checked by the engine alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import ast
+from engine.model import FieldSpec, KindSpec, Model
+from engine.printer import expr_text
+from engine.types import EVERYTHING
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _words(names: list[str], labels: dict[str, str | None]) -> list[str]:
+    return names + [labels[n] for n in names if labels.get(n)]  # type: ignore[misc]
+
+
+def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if spec.label:
+        out["title"] = spec.label
+    base = spec.ty.base
+    if base in ("int", "number"):
+        out["type"] = "integer" if base == "int" else "number"
+        interval = spec.interval
+        if interval.low is not None:
+            out["minimum" if interval.low_closed else "exclusiveMinimum"] = interval.low
+        if interval.high is not None:
+            out["maximum" if interval.high_closed else "exclusiveMaximum"] = interval.high
+    elif base == "bool":
+        out["type"] = "boolean"
+    elif base == "text":
+        out["type"] = "string"
+    elif base == "enum":
+        out["enum"] = _words(list(spec.members or ()), labels)
+    else:
+        out.update(type="array", uniqueItems=True,
+                   items={"enum": _words(list(spec.members or ()), labels)})  # fmt: skip
+    if spec.default is not None:
+        out["default"] = spec.default
+    return out
+
+
+def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str, Any]:
+    labels = {m.name: m.label for e in model.symbols.enums.values() for m in e.members}
+    properties: dict[str, Any] = {
+        "id": {"type": ["string", "integer"], "description": "echoed in the result"},
+        "person": {"type": "string"},
+        "year": {"type": "integer", **years},
+        "kind": {"enum": [kind.name] + ([kind.label] if kind.label else [])},
+    }
+    required = ["kind", "year"]
+    for spec in kind.fields.values():
+        properties[spec.name] = field_schema(spec, labels)
+        if not spec.optional:
+            required.append(spec.name)
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+    if kind.label:
+        out["title"] = kind.label
+    groups = kind.exactly_one_groups()
+    if groups:
+        out["allOf"] = [{"oneOf": [{"required": [f]} for f in group]} for group in groups]
+    constraints = [
+        expr_text(r.condition) for r in kind.requires if isinstance(r, ast.Require)
+    ]
+    if constraints:
+        out["x-constraints"] = constraints
+    return out
+
+
+def _years(regimes: list[ast.Regime]) -> dict[str, Any]:
+    firsts = [r.first for r in regimes]
+    lasts = [r.last for r in regimes]
+    out: dict[str, Any] = {}
+    if regimes and None not in firsts:
+        out["minimum"] = min(f for f in firsts if f is not None)
+    if regimes and None not in lasts:
+        out["maximum"] = max(x for x in lasts if x is not None)
+    return out
+
+
+def record_schema(
+    name: str, model: Model, regimes: list[ast.Regime], kind: str | None = None
+) -> dict[str, Any]:
+    """The schema of every kind (`oneOf`), or of one kind by name or label."""
+    years = _years(regimes)
+    kinds = [
+        k for k in model.kinds.values() if kind is None or kind in (k.name, k.label)
+    ]
+    if kind is not None and not kinds:
+        raise KeyError(kind)
+    if kind is not None:
+        return {"$schema": DRAFT, "$id": f"urn:rules:{name}:{kinds[0].name}",
+                **kind_schema(kinds[0], model, years)}  # fmt: skip
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:rules:{name}",
+        "title": f"records of policy {name}",
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": _words(list(model.kinds), {
+            k.name: k.label for k in model.kinds.values()})}},
+        "oneOf": [kind_schema(k, model, years) for k in model.kinds.values()],
+    }
