@@ -60,7 +60,8 @@ def check_regimes(ctx: Context) -> None:
             ctx.error("regime-overlap", f"regimes `{a.name}` and `{b.name}` overlap", b.span,
                       "a year must fall under one regime only")  # fmt: skip
         elif b.first > a.last + 1:
-            ctx.error("regime-gap", f"no regime covers {a.last + 1}–{b.first - 1}", b.span,
+            years = f"{a.last + 1}" if b.first == a.last + 2 else f"{a.last + 1}–{b.first - 1}"
+            ctx.error("regime-gap", f"no regime covers {years}", b.span,
                       f"extend `{a.name}` or `{b.name}`, or add a regime for those years")  # fmt: skip
 
 

@@ -109,7 +109,11 @@ class Policy:
 
     def evaluate_many(self, records: Iterable[Any]) -> Iterator[dict[str, Any]]:
         """One result or error object per record, in input order."""
-        for position, record in enumerate(records, 1):
+        return self.evaluate_numbered(enumerate(records, 1))
+
+    def evaluate_numbered(self, items: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
+        """Like `evaluate_many`, for records whose position (line, row) is known."""
+        for position, record in items:
             try:
                 yield self._evaluate(record, position)
             except RecordError as error:

@@ -164,13 +164,11 @@ class KindValidator:
 
     def __init__(self, kind: KindSpec, model: Model, compiler: Compiler) -> None:
         self.kind = kind
-        labels = {
-            m.name: m.label for e in model.symbols.enums.values() for m in e.members
-        }
-        self.fields = [
-            (s.name, _converter(s, labels), s.default, s.optional, allowed_text(s, labels))
-            for s in kind.fields.values()
-        ]
+        self.fields = []
+        for spec in kind.fields.values():
+            labels = model.symbols.labels(spec.ty.enum)
+            converter, allowed = _converter(spec, labels), allowed_text(spec, labels)
+            self.fields.append((spec.name, converter, spec.default, spec.optional, allowed))
         self.allowed = {"id", "person", "year", "kind", *kind.fields}
         self.requires = [_requirement(r, kind, compiler) for r in kind.requires]
 

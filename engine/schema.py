@@ -49,7 +49,6 @@ def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, An
 
 
 def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str, Any]:
-    labels = {m.name: m.label for e in model.symbols.enums.values() for m in e.members}
     properties: dict[str, Any] = {
         "id": {"type": ["string", "integer"], "description": "echoed in the result"},
         "person": {"type": "string"},
@@ -58,7 +57,7 @@ def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str
     }
     required = ["kind", "year"]
     for spec in kind.fields.values():
-        properties[spec.name] = field_schema(spec, labels)
+        properties[spec.name] = field_schema(spec, model.symbols.labels(spec.ty.enum))
         if not spec.optional:
             required.append(spec.name)
     out: dict[str, Any] = {

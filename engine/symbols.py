@@ -35,6 +35,12 @@ class Symbols:
                 return m.name
         return None
 
+    def labels(self, enum: str | None) -> dict[str, str | None]:
+        """Member → label, for one enum (member names repeat across enums)."""
+        if enum is None:
+            return {}
+        return {m.name: m.label for m in self.enums[enum].members}
+
     def members(self, enum: str) -> list[str]:
         return [m.name for m in self.enums[enum].members]
 

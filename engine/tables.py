@@ -65,8 +65,8 @@ class _TableBuilder:
         seen: dict[Any, ast.Row] = {}
         for row in rows:
             if len(row.cells) != width:
-                self.error("row-length", f"this row has {len(row.cells) - 1} values; the header "
-                           f"has {width - 1}", row.span)  # fmt: skip
+                self.error("row-length", f"this row has {_values(len(row.cells) - 1)}; the header "
+                           f"has {_values(width - 1)}", row.span)  # fmt: skip
                 continue
             key = self._row_key(row.cells[0], key_types[0])
             if key is None:
@@ -151,11 +151,12 @@ class _TableBuilder:
         return _HOLE
 
     def _check_brackets(self, rows: dict[Interval, ast.Row], integer: bool) -> None:
+        x = self.table.keys[0].name or "the key"
         ordered = sorted(rows, key=lambda b: (b.low is not None, b.low or 0, not b.low_closed))
         for a, b in zip(ordered, ordered[1:], strict=False):
             if overlaps(a, b, integer):
-                self.error("bracket-overlap", f"this row ({b.describe('x')}) overlaps the row "
-                           f"{a.describe('x')}", rows[b].cells[0].span)  # fmt: skip
+                self.error("bracket-overlap", f"this row ({b.describe(x)}) overlaps the row "
+                           f"{a.describe(x)}", rows[b].cells[0].span)  # fmt: skip
         if len(ordered) < 2:
             return
         top = max(ordered, key=lambda b: (b.high is None, b.high or 0, b.high_closed))
@@ -163,11 +164,15 @@ class _TableBuilder:
         for gap in gaps(whole, ordered, integer):
             after = next((b for b in ordered if b.low is not None and gap.high is not None
                           and b.low >= gap.high), ordered[-1])  # fmt: skip
-            self.error("bracket-gap", f"no row covers {gap.describe('x')}",
+            self.error("bracket-gap", f"no row covers {gap.describe(x)}",
                        rows[after].cells[0].span)  # fmt: skip
 
 
 _HOLE = object()
+
+
+def _values(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
 
 
 def build_table(table: ast.Table, symbols: Symbols) -> tuple[TableSpec | None, list[Diagnostic]]:

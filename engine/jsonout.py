@@ -1,0 +1,56 @@
+"""JSON text with exact decimals.
+
+`dumps` writes `Decimal` values as JSON numbers with exactly their digits (never via a
+lossy binary float); `loads` reads numbers with a fraction or exponent as `Decimal` and
+refuses `NaN` and `Infinity`, which JSON does not have.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+
+class _Inexact(Exception):
+    pass
+
+
+def _as_float(value: Any) -> float:
+    """A Decimal whose shortest float text is its own digits (so JSON prints it exactly)."""
+    if type(value) is Decimal and value.is_finite():
+        as_float = float(value)
+        if Decimal(repr(as_float)) == value:
+            return as_float
+        raise _Inexact
+    if isinstance(value, frozenset | set):
+        return sorted(value)  # type: ignore[return-value]
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dumps(value: Any) -> str:
+    """One line of JSON; decimals keep every digit."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=_as_float)
+    except _Inexact:
+        return _slow(value)
+
+
+def _slow(value: Any) -> str:
+    if type(value) is Decimal:
+        return format(value, "f") if abs(value.adjusted()) < 50 else str(value)
+    if isinstance(value, dict):
+        items = (json.dumps(str(k), ensure_ascii=False) + ": " + _slow(v) for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_slow(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False, default=_as_float)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"`{name}` is not a JSON number")
+
+
+def loads(text: str) -> Any:
+    """Parse JSON with exact decimals."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)

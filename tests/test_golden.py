@@ -1,0 +1,22 @@
+"""The golden cases in `tests/golden/`, each one a pytest item."""
+
+from pathlib import Path
+
+import pytest
+
+from engine.cases import PolicyCache, read_cases, run_case
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]
+POLICIES = PolicyCache()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.file.stem}:{c.line}" for c in CASES])
+def test_golden_case(case) -> None:
+    outcome = run_case(case, POLICIES.get(case.policy_path))
+    assert outcome.passed, outcome.describe()
+
+
+def test_golden_cases_are_many() -> None:
+    assert len(CASES) >= 70
+    assert sum(len(c.expect) for c in CASES) >= 350
