@@ -21,7 +21,7 @@ from engine.printer import expr_text
 from engine.types import EVERYTHING, Interval
 
 Env = dict[str, Any]
-Trace = list[tuple[str, str, Any]]
+Trace = list[dict[str, Any]]
 Fn = Callable[[Env, Trace], Any]
 
 
@@ -98,12 +98,87 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }  # fmt: skip
 
 
+def amount_value(value: Any) -> int | Decimal:
+    """An amount as results show it: whole numbers as integers, else exact decimals."""
+    if type(value) is int:
+        return value
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+def shown_value(value: Any) -> Any:
+    """A value as a trace shows it (JSON-ready, exact)."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool:
+        return value
+    if kind is NotCounted:
+        return f"not counted: {value.reason}"
+    if kind is Decimal:
+        return amount_value(value)
+    if kind is frozenset:
+        return sorted(value)
+    return value_text(value)
+
+
+class Step(dict[str, Any]):
+    """One trace step — what was worked out, the clause it rests on, and the value.
+
+    Steps are shared between results (the language is pure, so the same inputs always
+    give the same step), hence read-only.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("trace steps are read-only; copy one with dict(step)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
+
+
+CACHE_LIMIT = 4096  # distinct values remembered per step or function
+
+
+def step_maker(text: str, cite: str) -> Callable[[Any], Step]:
+    """The steps of one place in a policy, made once per distinct value."""
+    made: dict[Any, Step] = {}
+
+    def make(value: Any) -> Step:
+        found = made.get(value)
+        if found is None:
+            found = Step(step=text, cite=cite, value=shown_value(value))
+            if len(made) < CACHE_LIMIT:
+                made[value] = found
+        return found
+
+    return make
+
+
 def value_text(value: Any) -> str:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is int:
+        return str(value)
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
+    if kind is Decimal:
+        return format(amount_value(value), "f")
     return str(value)
+
+
+def within(interval: Interval) -> Callable[[Any], bool]:
+    """A fast test of membership in `interval`."""
+    low, high = interval.low, interval.high
+    lc, hc = interval.low_closed, interval.high_closed
+    if low is None and high is None:
+        return lambda v: True
+    if high is None:
+        return (lambda v: v >= low) if lc else (lambda v: v > low)
+    if low is None:
+        return (lambda v: v <= high) if hc else (lambda v: v < high)
+    if lc and not hc:
+        return lambda v: low <= v < high
+    return lambda v: _in_interval(v, interval)
 
 
 def _in_interval(value: Any, interval: Interval) -> bool:
@@ -146,39 +221,79 @@ class Compiler:
         cite: str,
         final: str | None,
     ) -> Fn:
-        steps: list[tuple[bool, str, Fn, Fn | None, str, str]] = []
+        steps: list[tuple[bool, str, Fn, Fn | None, Callable[[Any], Step] | None]] = []
         for stmt in statements:
             if isinstance(stmt, ast.Let):
                 value = self.expr(stmt.value, regime, cite)
-                text = f"{stmt.name} = {expr_text(stmt.value)}"
                 quiet = isinstance(stmt.value, ast.Lookup | ast.Call) and stmt.cite is None
-                steps.append((True, stmt.name, value, None, "" if quiet else text,
-                              cite_for(stmt.cite, regime, cite)))  # fmt: skip
+                text = f"{stmt.name} = {expr_text(stmt.value)}"
+                make = None if quiet else step_maker(text, cite_for(stmt.cite, regime, cite))
+                steps.append((True, stmt.name, value, None, make))
             else:
                 text = f"when {expr_text(stmt.condition)} then {expr_text(stmt.result)}"
                 cond, res = self.expr(stmt.condition, regime, cite), self.expr(stmt.result, regime, cite)
-                steps.append((False, "", cond, res, text, cite))
+                steps.append((False, "", cond, res, step_maker(text, cite)))
         final_fn = self.expr(result, regime, cite)
+        final_step = step_maker(final, cite) if final is not None else None
         plan = tuple(steps)
+        if not plan:
+            if final_step is None:
+                return final_fn
+
+            def direct(env: Env, trace: Trace) -> Any:
+                value = final_fn(env, trace)
+                trace.append(final_step(value))
+                return value
+
+            return direct
 
         def run(env: Env, trace: Trace) -> Any:
-            for is_let, name, fn, res, text, step_cite in plan:
+            for is_let, name, fn, res, make in plan:
                 if is_let:
                     value = env[name] = fn(env, trace)
-                    if text:
-                        trace.append((text, step_cite, value))
+                    if make is not None:
+                        trace.append(make(value))
                 elif fn(env, trace):
                     value = res(env, trace)  # type: ignore[misc]
-                    trace.append((text, step_cite, value))
+                    trace.append(make(value))  # type: ignore[misc]
                     return value
             value = final_fn(env, trace)
-            if final is not None:
-                trace.append((final, cite, value))
+            if final_step is not None:
+                trace.append(final_step(value))
             return value
 
         return run
 
     # ── expressions ─────────────────────────────────────────────────────
+    def leaf(self, e: ast.Expr) -> tuple[str, Any] | None:
+        """`("var", name)` or `("const", value)` for the simplest operands, else None."""
+        match e:
+            case ast.Number(value) | ast.Text(value) | ast.Bool(value):
+                return ("const", value)
+            case ast.Qualified(_, member):
+                return ("const", member)
+            case ast.Name(name):
+                how, what = self.model.resolved[id(e)]
+                return ("var", name) if how == "var" else ("const", what)
+        return None
+
+    def pair(
+        self, op: Callable[[Any, Any], Any], left: ast.Expr, right: ast.Expr,
+        regime: str | None, cite: str,
+    ) -> Fn:
+        """`op(left, right)`, with the common shapes (a field against a constant or a
+        field) fused into one closure."""
+        a, b = self.leaf(left), self.leaf(right)
+        if a is not None and b is not None and a[0] == "var":
+            x = a[1]
+            if b[0] == "const":
+                c = b[1]
+                return lambda env, tr: op(env[x], c)
+            y = b[1]
+            return lambda env, tr: op(env[x], env[y])
+        f, g = self.expr(left, regime, cite), self.expr(right, regime, cite)
+        return lambda env, tr: op(f(env, tr), g(env, tr))
+
     def expr(self, e: ast.Expr, regime: str | None, cite: str) -> Fn:  # noqa: C901
         """One closure per node; `regime` and `cite` decide the citation keys of steps."""
         match e:
@@ -210,12 +325,12 @@ class Compiler:
             case ast.Binary(op, left, right):
                 return self._arithmetic(e, op, left, right, regime, cite)
             case ast.Compare(op, left, right):
-                a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
                 compare = _COMPARE[op]
                 if id(e) in self.model.enum_of:
+                    a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
                     index = self._index(id(e))
                     return lambda env, tr: compare(index[a(env, tr)], index[b(env, tr)])
-                return lambda env, tr: compare(a(env, tr), b(env, tr))
+                return self.pair(compare, left, right, regime, cite)
             case ast.Membership(item, collection, negated):
                 return self._membership(item, collection, negated, regime, cite)
             case ast.If(condition, then, otherwise):
@@ -231,10 +346,10 @@ class Compiler:
     def _arithmetic(
         self, e: ast.Expr, op: str, left: ast.Expr, right: ast.Expr, regime: str | None, cite: str
     ) -> Fn:
-        a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
         fn = _ARITHMETIC[op]
         if op in ("+", "-", "*"):
-            return lambda env, tr: fn(a(env, tr), b(env, tr))
+            return self.pair(fn, left, right, regime, cite)
+        a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
         span = e.span  # type: ignore[union-attr]
 
         def divide(env: Env, tr: Trace) -> Any:
@@ -287,29 +402,40 @@ class Compiler:
         return lambda env, tr: moves[f(env, tr)]
 
     def _user_call(self, e: ast.Call, args: list[Fn], regime: str | None) -> Fn:
+        """A call of a policy function. Functions are pure, so each distinct list of
+        arguments is worked out once: later calls reuse its value and its steps."""
         fn_decl = self.model.symbols.functions[e.function]
         signature = self.model.signatures[e.function]
         body = self._function(fn_decl, regime)
-        names = [p[0] for p in signature.params]
-        checks = [
-            (i, p[0], p[3]) for i, p in enumerate(signature.params) if p[3] != EVERYTHING
-        ]
+        checks = [(p[0], within(p[3]), p[3]) for p in signature.params if p[3] != EVERYTHING]
         step_cite = cite_for(fn_decl.cite, regime, "")
         fname, span = e.function, e.span
-        pairs = list(zip(names, args, strict=True))
+        names = tuple(p[0] for p in signature.params)
+        memo: dict[tuple[Any, ...], tuple[Any, list[Step]]] = {}
 
-        def call(env: Env, tr: Trace) -> Any:
-            inner = {n: f(env, tr) for n, f in pairs}
-            for _, pname, interval in checks:
-                if not _in_interval(inner[pname], interval):
+        def work_out(values: tuple[Any, ...]) -> tuple[Any, list[Step]]:
+            inner = dict(zip(names, values, strict=True))
+            for pname, inside, interval in checks:
+                if not inside(inner[pname]):
                     raise EvaluationError(
                         f"`{fname}` was given {pname} = {value_text(inner[pname])}, "
                         f"outside {interval.describe(pname)}", span,
                     )  # fmt: skip
-            value = body(inner, tr)
-            shown = ", ".join(value_text(inner[n]) for n in names)
-            tr.append((f"{fname}({shown})", step_cite, value))
-            return value
+            steps: list[Step] = []
+            value = body(inner, steps)
+            text = f"{fname}({', '.join([value_text(v) for v in values])})"
+            steps.append(Step(step=text, cite=step_cite, value=shown_value(value)))
+            return value, steps
+
+        def call(env: Env, tr: Trace) -> Any:
+            values = tuple([f(env, tr) for f in args])
+            known = memo.get(values)
+            if known is None:
+                known = work_out(values)
+                if len(memo) < CACHE_LIMIT:
+                    memo[values] = known
+            tr.extend(known[1])
+            return known[0]
 
         return call
 
@@ -327,38 +453,45 @@ class Compiler:
         step_cite = cite_for(table.cite, regime, cite)
         name = e.table
         if table.is_bracket:
-            rows = tuple(table.brackets)
+            rows = tuple((within(interval), value) for interval, value in table.brackets)
             f = keys[0]
+            made: dict[Any, Step] = {}
 
             def bracket(env: Env, tr: Trace) -> Any:
                 key = f(env, tr)
-                for interval, value in rows:
-                    if _in_interval(key, interval):
-                        tr.append((f"{name}[{value_text(key)}]", step_cite, value))
-                        return value
-                raise AssertionError("checked bracket table has no row")
+                found = made.get(key)
+                if found is None:
+                    value = next(v for inside, v in rows if inside(key))
+                    found = Step(step=f"{name}[{value_text(key)}]", cite=step_cite, value=value)
+                    if len(made) < CACHE_LIMIT:
+                        made[key] = found
+                tr.append(found)
+                return found["value"]
 
             return bracket
-        cells = table.cells
-        if len(keys) == 1:
-            f = keys[0]
+        # each cell's step, made once
+        cells = {
+            key: Step(step=f"{name}[{key if isinstance(key, str) else ', '.join(key)}]",
+                      cite=step_cite, value=value)
+            for key, value in table.cells.items()
+        }  # fmt: skip
+        f = keys[0]
+        if len(keys) == 2:
+            g = keys[1]
 
-            def one(env: Env, tr: Trace) -> Any:
-                key = f(env, tr)
-                value = cells[key]
-                tr.append((f"{name}[{key}]", step_cite, value))
-                return value
+            def two(env: Env, tr: Trace) -> Any:
+                found = cells[(f(env, tr), g(env, tr))]
+                tr.append(found)
+                return found["value"]
 
-            return one
-        f, g = keys
+            return two
 
-        def two(env: Env, tr: Trace) -> Any:
-            row, column = f(env, tr), g(env, tr)
-            value = cells[(row, column)]
-            tr.append((f"{name}[{row}, {column}]", step_cite, value))
-            return value
+        def one(env: Env, tr: Trace) -> Any:
+            found = cells[f(env, tr)]
+            tr.append(found)
+            return found["value"]
 
-        return two
+        return one
 
 
 def _arith_message(error: Exception) -> str:

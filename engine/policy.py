@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.check import check
-from engine.compile import Compiler, EvaluationError, NotCounted, Program, value_text
+from engine.compile import Compiler, EvaluationError, NotCounted, Program, amount_value
 from engine.diagnostics import Diagnostic, PolicyError
 from engine.parse import PolicySyntaxError, parse
 from engine.records import (
@@ -70,15 +70,6 @@ def load(path: str | Path | None = None) -> Policy:
     decl = model.symbols.policy
     name = decl.name if decl else (root.stem if root.is_file() else root.name)
     return Policy(name, digest.hexdigest()[:12], model, sources)
-
-
-def amount_value(value: Any) -> int | Decimal:
-    """An amount as it appears in results: whole numbers as integers, else exact decimals."""
-    if type(value) is int:
-        return value
-    if value == value.to_integral_value():
-        return int(value)
-    return value.normalize()
 
 
 class Policy:
@@ -156,27 +147,30 @@ class Policy:
             raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
         env = validator.fields_of(record)
         env["year"] = year
-        regime = self.regime_for(year)
+        regime = self._regime_by_year.get(year) or self.regime_for(year)
         if regime is None:
             raise RecordError(NO_POLICY, self._no_policy(year), "year")
-        program = self.programs[(validator.kind.name, regime)]
-        trace: list[tuple[str, str, Any]] = []
+        program = self.programs[(validator.name, regime)]
+        trace: list[dict[str, Any]] = []
         try:
             value = program.run(env, trace)
         except EvaluationError as error:
             raise RecordError("evaluation_error", str(error)) from None
-        result: dict[str, Any] = {"id": ident}
-        if person is not None:
-            result["person"] = person
-        result.update(year=year, kind=program.kind, regime=regime, unit=program.unit,
-                      category=program.category)  # fmt: skip
         if type(value) is NotCounted:
-            result.update(amount=0, counted=False, reason=value.reason)
+            amount, counted = 0, False
         else:
-            result.update(amount=amount_value(value), counted=True)
-        result["trace"] = [
-            {"step": step, "cite": cite, "value": _trace_value(v)} for step, cite, v in trace
-        ]
+            amount, counted = (value if type(value) is int else amount_value(value)), True
+        if person is None:
+            result = {"id": ident, "year": year, "kind": program.kind, "regime": regime,
+                      "unit": program.unit, "category": program.category, "amount": amount,
+                      "counted": counted}  # fmt: skip
+        else:
+            result = {"id": ident, "person": person, "year": year, "kind": program.kind,
+                      "regime": regime, "unit": program.unit, "category": program.category,
+                      "amount": amount, "counted": counted}  # fmt: skip
+        if not counted:
+            result["reason"] = value.reason
+        result["trace"] = trace
         result["policy"] = self.name
         result["version"] = self.version
         return result
@@ -208,13 +202,3 @@ def _year(year: Any) -> int:
     if type(year) is Decimal and year.is_finite() and year == year.to_integral_value():
         return int(year)
     raise RecordError(INVALID, f"`year` must be an integer such as 2021; got {show(year)}", "year")
-
-
-def _trace_value(value: Any) -> Any:
-    if type(value) is NotCounted:
-        return f"not counted: {value.reason}"
-    if type(value) is Decimal:
-        return amount_value(value)
-    if type(value) is frozenset:
-        return sorted(value)
-    return value if isinstance(value, int | str) else value_text(value)

@@ -96,6 +96,7 @@ def _number(value: Any) -> int | Decimal | None:
 
 
 Converter = Callable[[Any], Any]
+_MISSING = object()
 
 
 def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
@@ -111,8 +112,12 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
         parse = _integer if base == "int" else _number
         low, high = interval.low, interval.high
         low_closed, high_closed = interval.low_closed, interval.high_closed
+        fast = int if base == "int" else None
 
         def number(value: Any) -> Any:
+            if type(value) is fast and high is None and low is not None and value >= low:
+                if low_closed or value != low:
+                    return value
             x = parse(value)
             if x is None or (
                 low is not None and (x < low or (x == low and not low_closed))
@@ -142,9 +147,10 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
     if base == "enum":
 
         def member(value: Any) -> str:
-            if type(value) is not str or value not in words:
+            found = words.get(value) if type(value) is str else None
+            if found is None:
                 raise fail(value)
-            return words[value]
+            return found
 
         return member
 
@@ -163,32 +169,40 @@ class KindValidator:
     """Checks one kind's fields and cross-field constraints."""
 
     def __init__(self, kind: KindSpec, model: Model, compiler: Compiler) -> None:
-        self.kind = kind
-        self.fields = []
+        self.kind, self.name = kind, kind.name
+        self.converters: list[tuple[str, Converter]] = []
+        self.absent: dict[str, tuple[Any, bool, str]] = {}
         for spec in kind.fields.values():
             labels = model.symbols.labels(spec.ty.enum)
-            converter, allowed = _converter(spec, labels), allowed_text(spec, labels)
-            self.fields.append((spec.name, converter, spec.default, spec.optional, allowed))
+            self.converters.append((spec.name, _converter(spec, labels)))
+            self.absent[spec.name] = (spec.default, spec.optional, allowed_text(spec, labels))
         self.allowed = {"id", "person", "year", "kind", *kind.fields}
         self.requires = [_requirement(r, kind, compiler) for r in kind.requires]
 
     def fields_of(self, record: dict[str, Any]) -> dict[str, Any]:
-        if len(record) > len(self.allowed) or not self.allowed.issuperset(record):
+        """The record's field values, converted and checked; defaults filled in."""
+        if not self.allowed.issuperset(record):
             self._unknown_field(record)
         env: dict[str, Any] = {}
-        for name, convert, default, optional, allowed in self.fields:
-            if name in record:
-                env[name] = convert(record[name])
-            elif default is not None:
-                env[name] = default
-            elif not optional:
-                raise RecordError(
-                    INVALID, f"`{name}` is required for kind `{self.kind.name}`; "
-                    f"it must be {allowed}", name,
-                )  # fmt: skip
+        for name, convert in self.converters:
+            value = record.get(name, _MISSING)
+            if value is not _MISSING:
+                env[name] = convert(value)
+            else:
+                self._left_out(name, env)
         for check in self.requires:
             check(env)
         return env
+
+    def _left_out(self, name: str, env: dict[str, Any]) -> None:
+        default, optional, allowed = self.absent[name]
+        if default is not None:
+            env[name] = default
+        elif not optional:
+            raise RecordError(
+                INVALID, f"`{name}` is required for kind `{self.kind.name}`; it must be {allowed}",
+                name,
+            )  # fmt: skip
 
     def _unknown_field(self, record: dict[str, Any]) -> None:
         extra = next(k for k in record if k not in self.allowed)
