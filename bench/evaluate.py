@@ -24,39 +24,88 @@ import engine
 
 # ── the baseline ─────────────────────────────────────────────────────────
 
-LEVELS = {"county": "县区级", "city": "地市级", "provincial": "省部级", "national": "国家级",
-          "international": "国际级"}  # fmt: skip
+LEVELS = {
+    "county": "县区级",
+    "city": "地市级",
+    "provincial": "省部级",
+    "national": "国家级",
+    "international": "国际级",
+}
 TIERS = {"first": "一等奖", "second": "二等奖", "third": "三等奖"}
 PATENTS = {"invention": "发明专利", "utility_model": "实用新型专利", "design": "外观设计专利"}
-VENUES = {"cn_serial": "全国统一刊号", "provincial_permit": "省内部资料准印证",
-          "city_permit": "地市准印刊号", "international": "国外刊物", "none": "无刊号"}  # fmt: skip
-ACH = {"county": (15, 13, 11, 8), "city": (25, 20, 15, 10), "provincial": (35, 30, 25, 15),
-       "national": (40, 35, 30, 20)}  # fmt: skip
-PUB = {"city": (5, 15, 12, 10, 3, 2, 1), "provincial": (10, 20, 17, 14, 8, 6, 4),
-       "national": (15, 30, 25, 20, 12, 9, 6), "international": (25, None, None, None, 18, 12, 8)}  # fmt: skip
+VENUES = {
+    "cn_serial": "全国统一刊号",
+    "provincial_permit": "省内部资料准印证",
+    "city_permit": "地市准印刊号",
+    "international": "国外刊物",
+    "none": "无刊号",
+}
+ACH = {
+    "county": (15, 13, 11, 8),
+    "city": (25, 20, 15, 10),
+    "provincial": (35, 30, 25, 15),
+    "national": (40, 35, 30, 20),
+}
+PUB = {
+    "city": (5, 15, 12, 10, 3, 2, 1),
+    "provincial": (10, 20, 17, 14, 8, 6, 4),
+    "national": (15, 30, 25, 20, 12, 9, 6),
+    "international": (25, None, None, None, 18, 12, 8),
+}
 TIER_COL = {"first": 0, "second": 1, "third": 2}
-VENUE_LEVEL = {"cn_serial": "national", "provincial_permit": "provincial", "city_permit": "city",
-               "international": "international"}  # fmt: skip
+VENUE_LEVEL = {
+    "cn_serial": "national",
+    "provincial_permit": "provincial",
+    "city_permit": "city",
+    "international": "international",
+}
 PATENT_LEVEL = {"invention": "national", "utility_model": "provincial", "design": "city"}
 LOWER = {"national": "provincial", "provincial": "city", "city": "county"}
-CATEGORY = {"public_course": "public", "xuexi_qiangguo": "public", "professional_course":
-            "professional", "lecture": "professional", "seminar": "professional"}  # fmt: skip
-KINDS = {"公需科目": "public_course", "专业科目": "professional_course", "学习强国": "xuexi_qiangguo",
-         "学术讲座": "lecture", "高级研修班": "seminar", "考察留学": "overseas", "成果奖项": "award",
-         "鉴定成果": "appraisal", "专利": "patent", "论文": "paper", "文摘": "abstract",
-         "论文集": "proceedings", "交流论文": "conference_paper", "专著": "book",
-         "学历教育": "degree", "自学考试": "self_study_exam"}  # fmt: skip
+CATEGORY = {
+    "public_course": "public",
+    "xuexi_qiangguo": "public",
+    "professional_course": "professional",
+    "lecture": "professional",
+    "seminar": "professional",
+}
+KINDS = {
+    "公需科目": "public_course",
+    "专业科目": "professional_course",
+    "学习强国": "xuexi_qiangguo",
+    "学术讲座": "lecture",
+    "高级研修班": "seminar",
+    "考察留学": "overseas",
+    "成果奖项": "award",
+    "鉴定成果": "appraisal",
+    "专利": "patent",
+    "论文": "paper",
+    "文摘": "abstract",
+    "论文集": "proceedings",
+    "交流论文": "conference_paper",
+    "专著": "book",
+    "学历教育": "degree",
+    "自学考试": "self_study_exam",
+}
 KINDS.update({v: v for v in list(KINDS.values())})
 PAPER_FIELDS = ("words", "authors", "position")
 FIELDS = {
-    "public_course": ("hours", "passed"), "professional_course": ("hours", "days"),
-    "xuexi_qiangguo": ("points",), "lecture": ("credits",), "seminar": ("credits",),
-    "overseas": ("months",), "award": ("level", "tier", "rank"), "appraisal": ("level", "rank"),
-    "patent": ("patent_type", "rank"), "paper": ("venue", *PAPER_FIELDS),
-    "abstract": ("venue", *PAPER_FIELDS), "proceedings": ("scope", *PAPER_FIELDS),
-    "conference_paper": ("level", "tier", *PAPER_FIELDS), "book": ("level", "position"),
-    "degree": ("passed",), "self_study_exam": ("subjects",),
-}  # fmt: skip
+    "public_course": ("hours", "passed"),
+    "professional_course": ("hours", "days"),
+    "xuexi_qiangguo": ("points",),
+    "lecture": ("credits",),
+    "seminar": ("credits",),
+    "overseas": ("months",),
+    "award": ("level", "tier", "rank"),
+    "appraisal": ("level", "rank"),
+    "patent": ("patent_type", "rank"),
+    "paper": ("venue", *PAPER_FIELDS),
+    "abstract": ("venue", *PAPER_FIELDS),
+    "proceedings": ("scope", *PAPER_FIELDS),
+    "conference_paper": ("level", "tier", *PAPER_FIELDS),
+    "book": ("level", "position"),
+    "degree": ("passed",),
+    "self_study_exam": ("subjects",),
+}
 ALLOWED = {k: {"id", "person", "year", "kind", *v} for k, v in FIELDS.items()}
 
 
@@ -123,7 +172,17 @@ def _appraisal(level: str, rank: int) -> int:
 
 def _abroad(months: Any, credits: bool) -> int:
     if not credits:
-        return 15 if months < 1 else 20 if months < 2 else 25 if months < 3 else 30 if months < 4 else 35
+        return (
+            15
+            if months < 1
+            else 20
+            if months < 2
+            else 25
+            if months < 3
+            else 30
+            if months < 4
+            else 35
+        )
     if months > 12:
         return 40 + 5 * int((Decimal(months - 12) / 2).to_integral_value(ROUND_FLOOR))
     if months < 4:
@@ -239,10 +298,20 @@ def baseline_many(records: list[Any]) -> list[dict[str, Any]]:
         try:
             kind, regime, category, amount, counted, reason = baseline_one(r)
         except Invalid as error:
-            out.append({"id": position, "error": {"code": "invalid_record", "field": error.args[0]}})
+            out.append(
+                {"id": position, "error": {"code": "invalid_record", "field": error.args[0]}}
+            )
             continue
-        result = {"id": r.get("id", position), "year": r["year"], "kind": kind, "regime": regime,
-                  "unit": regime, "category": category, "amount": amount, "counted": counted}  # fmt: skip
+        result = {
+            "id": r.get("id", position),
+            "year": r["year"],
+            "kind": kind,
+            "regime": regime,
+            "unit": regime,
+            "category": category,
+            "amount": amount,
+            "counted": counted,
+        }
         if reason:
             result["reason"] = reason
         out.append(result)
@@ -262,39 +331,65 @@ def generate(n: int, seed: int = 2021) -> list[dict[str, Any]]:
 
     def paper_fields() -> dict[str, Any]:
         authors = rnd.randint(1, 8)
-        return {"words": rnd.choice((800, 999, 1000, 3000, 6000)), "authors": authors,
-                "position": rnd.randint(1, authors)}  # fmt: skip
+        return {
+            "words": rnd.choice((800, 999, 1000, 3000, 6000)),
+            "authors": authors,
+            "position": rnd.randint(1, authors),
+        }
 
     four = ("county", "city", "provincial", "national")
     makers = [
-        lambda: {"kind": "public_course", "hours": rnd.choice((2, 10, Decimal("2.5"))),
-                 "passed": rnd.random() < 0.9},
-        lambda: {"kind": "professional_course", "hours": rnd.randint(1, 40)} if rnd.random() < 0.6
-        else {"kind": "professional_course", "days": rnd.randint(1, 6)},
+        lambda: {
+            "kind": "public_course",
+            "hours": rnd.choice((2, 10, Decimal("2.5"))),
+            "passed": rnd.random() < 0.9,
+        },
+        lambda: (
+            {"kind": "professional_course", "hours": rnd.randint(1, 40)}
+            if rnd.random() < 0.6
+            else {"kind": "professional_course", "days": rnd.randint(1, 6)}
+        ),
         lambda: {"kind": "xuexi_qiangguo", "points": rnd.randint(0, 5000)},
         lambda: {"kind": "lecture", "credits": rnd.randint(0, 4)},
         lambda: {"kind": "seminar", "credits": Decimal(rnd.randint(1, 80)) / 10},
         lambda: {"kind": "overseas", "months": Decimal(rnd.randint(1, 300)) / 10},
-        lambda: {"kind": "award", "level": pick(LEVELS, four), "rank": rnd.randint(1, 9),
-                 **({"tier": pick(TIERS)} if rnd.random() < 0.6 else {})},
+        lambda: {
+            "kind": "award",
+            "level": pick(LEVELS, four),
+            "rank": rnd.randint(1, 9),
+            **({"tier": pick(TIERS)} if rnd.random() < 0.6 else {}),
+        },
         lambda: {"kind": "appraisal", "level": pick(LEVELS, four), "rank": rnd.randint(1, 8)},
         lambda: {"kind": "patent", "patent_type": pick(PATENTS), "rank": rnd.randint(1, 6)},
         lambda: {"kind": "paper", "venue": pick(VENUES), **paper_fields()},
         lambda: {"kind": "abstract", "venue": pick(VENUES), **paper_fields()},
-        lambda: {"kind": "proceedings", "scope": pick(LEVELS, ("city", "provincial", "national")),
-                 **paper_fields()},
-        lambda: {"kind": "conference_paper", "level": pick(LEVELS, four[1:] + ("international",)),
-                 **({"tier": pick(TIERS)} if rnd.random() < 0.5 else {}), **paper_fields()},
-        lambda: {"kind": "book", "level": pick(LEVELS, ("city", "provincial", "national")),
-                 "position": rnd.randint(1, 6)},
+        lambda: {
+            "kind": "proceedings",
+            "scope": pick(LEVELS, ("city", "provincial", "national")),
+            **paper_fields(),
+        },
+        lambda: {
+            "kind": "conference_paper",
+            "level": pick(LEVELS, (*four[1:], "international")),
+            **({"tier": pick(TIERS)} if rnd.random() < 0.5 else {}),
+            **paper_fields(),
+        },
+        lambda: {
+            "kind": "book",
+            "level": pick(LEVELS, ("city", "provincial", "national")),
+            "position": rnd.randint(1, 6),
+        },
         lambda: {"kind": "degree", "passed": rnd.random() < 0.8},
         lambda: {"kind": "self_study_exam", "subjects": rnd.randint(1, 4)},
-    ]  # fmt: skip
+    ]
     records = []
     for i in range(n):
         record = rnd.choice(makers)()
-        record.update(id=f"r{i + 1}", person=f"p{rnd.randint(1, n // 10 + 1)}",
-                      year=rnd.choice((2017, 2018, 2019, 2020, 2021)))  # fmt: skip
+        record.update(
+            id=f"r{i + 1}",
+            person=f"p{rnd.randint(1, n // 10 + 1)}",
+            year=rnd.choice((2017, 2018, 2019, 2020, 2021)),
+        )
         records.append(record)
     return records
 

@@ -22,29 +22,25 @@ class Span:
     end_column: int
 
 
-def _span() -> Span:
-    return field(compare=False, repr=False, kw_only=True)
-
-
 # ── expressions ──────────────────────────────────────────────────────────
 
 
 @dataclass(frozen=True, slots=True)
 class Number:
     value: int | Decimal
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     value: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Bool:
     value: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +48,7 @@ class Name:
     """A field, parameter, let, function parameter or (resolved by the checker) a member."""
 
     name: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +57,21 @@ class Qualified:
 
     enum: str
     member: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     function: str
     args: tuple[Expr, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
     table: str
     keys: tuple[Expr, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +80,7 @@ class Unary:
 
     op: str
     operand: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +90,7 @@ class Binary:
     op: str
     left: Expr
     right: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +98,7 @@ class Compare:
     op: str
     left: Expr
     right: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +108,7 @@ class Membership:
     item: Expr
     collection: Expr
     negated: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +116,7 @@ class If:
     condition: Expr
     then: Expr
     otherwise: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +124,7 @@ class Uncounted:
     """`not counted REASON`: the record earns nothing, for a declared reason."""
 
     reason: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +132,13 @@ class Has:
     """`has FIELD`: an optional field without a default was given."""
 
     field: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class SetLiteral:
     members: tuple[str, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 Expr = (
@@ -172,21 +168,21 @@ class Cite:
     """Citation keys: `regime` None applies to every regime."""
 
     keys: tuple[tuple[str | None, str], ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Bound:
     op: str
     value: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Range:
     low: Expr
     high: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +194,7 @@ class TypeSpec:
     range: Range | None = None
     members: SetLiteral | None = None
     is_set: bool = False
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 # ── declarations ─────────────────────────────────────────────────────────
@@ -208,28 +204,28 @@ class TypeSpec:
 class PolicyDecl:
     name: str
     label: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Category:
     name: str
     label: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
     name: str
     label: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Member:
     name: str
     label: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +234,7 @@ class Enum:
     label: str | None
     ordered: bool
     members: tuple[Member, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +248,7 @@ class Regime:
     unit: str
     unit_label: str | None
     cite: Cite | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +257,7 @@ class Param:
     label: str | None
     value: Expr
     cite: Cite | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +267,7 @@ class FieldDecl:
     optional: bool
     type: TypeSpec
     default: Expr | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +276,7 @@ class Require:
 
     condition: Expr
     label: str | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +284,7 @@ class RequireOne:
     """`require exactly one of a, b`."""
 
     fields: tuple[str, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,14 +294,14 @@ class Kind:
     like: str | None
     fields: tuple[FieldDecl, ...]
     requires: tuple[Require | RequireOne, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Hole:
     """`—`: the notice gives no value here."""
 
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +312,7 @@ class Bracket:
     low_closed: bool
     high: int | Decimal | None
     high_closed: bool
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 Cell = Number | Text | Bool | Name | Hole | Bracket
@@ -325,14 +321,14 @@ Cell = Number | Text | Bool | Name | Hole | Bracket
 @dataclass(frozen=True, slots=True)
 class Row:
     cells: tuple[Cell, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class TableKey:
     name: str | None
     type: str
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +341,7 @@ class Table:
     label: str | None
     cite: Cite | None
     rows: tuple[Row, ...]
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +349,7 @@ class Let:
     name: str
     value: Expr
     cite: Cite | None
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +358,7 @@ class When:
 
     condition: Expr
     result: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 Statement = Let | When
@@ -372,7 +368,7 @@ Statement = Let | When
 class FnParam:
     name: str
     type: TypeSpec
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +380,7 @@ class Function:
     cite: Cite | None
     body: tuple[Statement, ...]
     result: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +394,7 @@ class Rule:
     cite: Cite | None
     body: tuple[Statement, ...]
     result: Expr
-    span: Span = _span()
+    span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 Declaration = (

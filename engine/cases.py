@@ -93,14 +93,24 @@ def read_cases(path: Path) -> list[Case]:
         unknown = set(raw) - CASE_KEYS
         if unknown:
             raise CaseFileError(
-                f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(CASE_KEYS))}"
+                f"{where}: unknown key `{sorted(unknown)[0]}`; "
+                f"allowed: {', '.join(sorted(CASE_KEYS))}"
             )
         if "expect_report" in raw:
             raise CaseFileError(f"{where}: `expect_report` needs `rules report`, not yet built")
         if not isinstance(raw["records"], list) or not isinstance(raw.get("expect", {}), dict):
             raise CaseFileError(f"{where}: `records` is a list and `expect` a mapping by id")
-        cases.append(Case(path, line, str(raw["name"]), raw.get("cite"), raw["records"],
-                          raw.get("expect") or {}, policy_path))  # fmt: skip
+        cases.append(
+            Case(
+                path,
+                line,
+                str(raw["name"]),
+                raw.get("cite"),
+                raw["records"],
+                raw.get("expect") or {},
+                policy_path,
+            )
+        )
     return cases
 
 
@@ -118,7 +128,7 @@ def matches(expected: Any, actual: Any, key: str, failures: list[str]) -> None:
     elif _number(expected) and _number(actual):
         if Decimal(str(expected)) != Decimal(str(actual)):
             failures.append(f"{key}: expected {expected}, got {actual}")
-    elif expected != actual or type(expected) is bool and type(actual) is not bool:
+    elif expected != actual or (type(expected) is bool and type(actual) is not bool):
         failures.append(f"{key}: expected {expected!r}, got {actual!r}")
 
 
@@ -139,8 +149,12 @@ def run_case(case: Case, policy: Policy) -> Outcome:
             want = expected["error"]
             got = actual["error"] if isinstance(want, dict) else actual["error"]["code"]
             matches(want, got, f"{ident}.error", outcome.failures)
-            matches({k: v for k, v in expected.items() if k != "error"}, actual, str(ident),
-                    outcome.failures)  # fmt: skip
+            matches(
+                {k: v for k, v in expected.items() if k != "error"},
+                actual,
+                str(ident),
+                outcome.failures,
+            )
         else:
             matches(expected, actual, str(ident), outcome.failures)
     return outcome

@@ -7,6 +7,7 @@ one shared `Context`; every stage runs, so an officer sees every problem in one 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,8 +18,18 @@ from engine.model import FieldSpec, KindSpec, Model, Signature, TableSpec
 from engine.symbols import Symbols, collect, did_you_mean
 from engine.tables import SCALAR_TYPES, build_table
 from engine.typecheck import Binding, ExprChecker, Scope
-from engine.types import AMOUNT, BOOL, INT, NUMBER, TEXT, Abstract, Interval, Ty, from_comparison
-from engine.types import intersect
+from engine.types import (
+    AMOUNT,
+    BOOL,
+    INT,
+    NUMBER,
+    TEXT,
+    Abstract,
+    Interval,
+    Ty,
+    from_comparison,
+    intersect,
+)
 from engine.visit import walk
 
 RECORD_FIELDS = ("id", "person", "year", "kind")
@@ -35,7 +46,9 @@ class Context:
     rules: dict[tuple[str, str], ast.Rule] = field(default_factory=dict)
     exprs: ExprChecker | None = None
 
-    def error(self, code: str, message: str, span: ast.Span | None, help: str | None = None) -> None:
+    def error(
+        self, code: str, message: str, span: ast.Span | None, help: str | None = None
+    ) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
 
     @property
@@ -47,22 +60,39 @@ class Context:
 
 def check_regimes(ctx: Context) -> None:
     """Effective years: at least one regime, none overlapping, no gap between them."""
-    regimes = sorted(ctx.symbols.regimes.values(), key=lambda r: -10**9 if r.first is None else r.first)
+    regimes = sorted(
+        ctx.symbols.regimes.values(), key=lambda r: -(10**9) if r.first is None else r.first
+    )
     if not regimes:
-        ctx.error("no-regime", "the policy declares no regime", None,
-                  "add e.g. `regime hours { years 2020..2021 unit hours }`")  # fmt: skip
+        ctx.error(
+            "no-regime",
+            "the policy declares no regime",
+            None,
+            "add e.g. `regime hours { years 2020..2021 unit hours }`",
+        )
     for r in regimes:
         if r.first is not None and r.last is not None and r.first > r.last:
-            ctx.error("regime-years", f"regime `{r.name}` ends ({r.last}) before it starts ({r.first})",
-                      r.span)  # fmt: skip
-    for a, b in zip(regimes, regimes[1:], strict=False):
+            ctx.error(
+                "regime-years",
+                f"regime `{r.name}` ends ({r.last}) before it starts ({r.first})",
+                r.span,
+            )
+    for a, b in itertools.pairwise(regimes):
         if a.last is None or b.first is None or a.last >= b.first:
-            ctx.error("regime-overlap", f"regimes `{a.name}` and `{b.name}` overlap", b.span,
-                      "a year must fall under one regime only")  # fmt: skip
+            ctx.error(
+                "regime-overlap",
+                f"regimes `{a.name}` and `{b.name}` overlap",
+                b.span,
+                "a year must fall under one regime only",
+            )
         elif b.first > a.last + 1:
             years = f"{a.last + 1}" if b.first == a.last + 2 else f"{a.last + 1}–{b.first - 1}"
-            ctx.error("regime-gap", f"no regime covers {years}", b.span,
-                      f"extend `{a.name}` or `{b.name}`, or add a regime for those years")  # fmt: skip
+            ctx.error(
+                "regime-gap",
+                f"no regime covers {years}",
+                b.span,
+                f"extend `{a.name}` or `{b.name}`, or add a regime for those years",
+            )
 
 
 def check_cites(ctx: Context) -> None:
@@ -80,8 +110,12 @@ def _check_cite(ctx: Context, node: object) -> None:
     if isinstance(node, ast.Cite):
         for regime, _ in node.keys:
             if regime is not None and regime not in ctx.symbols.regimes:
-                ctx.error("unknown-name", f"unknown regime `{regime}`", node.span,
-                          did_you_mean(regime, ctx.symbols.regimes))  # fmt: skip
+                ctx.error(
+                    "unknown-name",
+                    f"unknown regime `{regime}`",
+                    node.span,
+                    did_you_mean(regime, ctx.symbols.regimes),
+                )
 
 
 def check_params(ctx: Context) -> None:
@@ -98,8 +132,12 @@ def resolve_type(
     symbols = ctx.symbols
     if spec.is_set:
         if spec.name not in symbols.enums:
-            ctx.error("unknown-name", f"unknown enum `{spec.name}`", spec.span,
-                      did_you_mean(spec.name, symbols.enums))  # fmt: skip
+            ctx.error(
+                "unknown-name",
+                f"unknown enum `{spec.name}`",
+                spec.span,
+                did_you_mean(spec.name, symbols.enums),
+            )
             return None
         return Ty("set", spec.name), frozenset(symbols.members(spec.name)), Interval()
     if allow_amount and spec.name == "amount":
@@ -114,7 +152,9 @@ def resolve_type(
     if spec.name in symbols.enums:
         return Ty("enum", spec.name), _enum_members(ctx, spec), Interval()
     known = list(SCALAR_TYPES) + list(symbols.enums) + (["amount"] if allow_amount else [])
-    ctx.error("unknown-name", f"unknown type `{spec.name}`", spec.span, did_you_mean(spec.name, known))
+    ctx.error(
+        "unknown-name", f"unknown type `{spec.name}`", spec.span, did_you_mean(spec.name, known)
+    )
     return None
 
 
@@ -128,8 +168,9 @@ def _numeric_interval(ctx: Context, spec: ast.TypeSpec) -> Interval:
         value = checker.constant_number(expr)
         bound = from_comparison(op, value) if value is not None else None
         if bound is None:
-            ctx.error("type", "a range bound is a number, compared with `<`, `<=`, `>` or `>=`",
-                      expr.span)  # fmt: skip
+            ctx.error(
+                "type", "a range bound is a number, compared with `<`, `<=`, `>` or `>=`", expr.span
+            )
             continue
         interval = intersect(interval, bound)
     return interval
@@ -143,8 +184,12 @@ def _enum_members(ctx: Context, spec: ast.TypeSpec) -> frozenset[str] | None:
         word = expr.name if isinstance(expr, ast.Name) else None
         found = symbols.member(enum, word) if word else None
         if found is None:
-            ctx.error("unknown-member", f"`{word or 'this'}` is not a member of `{enum}`", expr.span,
-                      did_you_mean(word or "", order))  # fmt: skip
+            ctx.error(
+                "unknown-member",
+                f"`{word or 'this'}` is not a member of `{enum}`",
+                expr.span,
+                did_you_mean(word or "", order),
+            )
         return found
 
     if spec.members is not None:
@@ -153,8 +198,12 @@ def _enum_members(ctx: Context, spec: ast.TypeSpec) -> frozenset[str] | None:
     if spec.range is None and not spec.bounds:
         return frozenset(order)
     if not symbols.enums[enum].ordered:
-        ctx.error("type", f"a range of `{enum}` needs an ordered enum", spec.span,
-                  f"declare `enum {enum} ordered {{ … }}`, or list the members: `in {{a, b}}`")  # fmt: skip
+        ctx.error(
+            "type",
+            f"a range of `{enum}` needs an ordered enum",
+            spec.span,
+            f"declare `enum {enum} ordered {{ … }}`, or list the members: `in {{a, b}}`",
+        )
         return None
     if spec.bounds:
         ctx.error("type", f"restrict `{enum}` with `in low..high` or `in {{a, b}}`", spec.span)
@@ -192,8 +241,12 @@ def _like_chain(ctx: Context, kind: ast.Kind) -> list[ast.Kind] | None:
     while current.like is not None:
         base = ctx.symbols.kinds.get(current.like)
         if base is None:
-            ctx.error("unknown-name", f"unknown kind `{current.like}`", current.span,
-                      did_you_mean(current.like, ctx.symbols.kinds))  # fmt: skip
+            ctx.error(
+                "unknown-name",
+                f"unknown kind `{current.like}`",
+                current.span,
+                did_you_mean(current.like, ctx.symbols.kinds),
+            )
             return None
         if base in chain:
             ctx.error("cycle", f"kind `{kind.name}` is `like` itself", kind.span)
@@ -205,8 +258,12 @@ def _like_chain(ctx: Context, kind: ast.Kind) -> list[ast.Kind] | None:
 
 def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
     if decl.name in RECORD_FIELDS:
-        ctx.error("reserved-field", f"`{decl.name}` is a field of every record", decl.span,
-                  "every record already has `id`, `person`, `year` and `kind`")  # fmt: skip
+        ctx.error(
+            "reserved-field",
+            f"`{decl.name}` is a field of every record",
+            decl.span,
+            "every record already has `id`, `person`, `year` and `kind`",
+        )
         return None
     resolved = resolve_type(ctx, decl.type)
     if resolved is None:
@@ -219,9 +276,15 @@ def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
     if members is not None:
         ordered = tuple(m for m in ctx.symbols.members(ty.enum or "") if m in members)
     return FieldSpec(
-        decl.name, decl.label, ty, ordered, interval,
-        optional=decl.optional or decl.default is not None, default=default, span=decl.span,
-    )  # fmt: skip
+        decl.name,
+        decl.label,
+        ty,
+        ordered,
+        interval,
+        optional=decl.optional or decl.default is not None,
+        default=default,
+        span=decl.span,
+    )
 
 
 def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty) -> object:
@@ -241,11 +304,19 @@ def _check_requires(ctx: Context, kind: KindSpec) -> None:
             for name in req.fields:
                 spec = kind.fields.get(name)
                 if spec is None:
-                    ctx.error("unknown-name", f"unknown field `{name}`", req.span,
-                              did_you_mean(name, kind.fields))  # fmt: skip
+                    ctx.error(
+                        "unknown-name",
+                        f"unknown field `{name}`",
+                        req.span,
+                        did_you_mean(name, kind.fields),
+                    )
                 elif not spec.may_be_absent:
-                    ctx.error("type", f"`{name}` must be `optional` (without a default) to be one of "
-                              "several alternatives", req.span)  # fmt: skip
+                    ctx.error(
+                        "type",
+                        f"`{name}` must be `optional` (without a default) to be one of "
+                        "several alternatives",
+                        req.span,
+                    )
         else:
             checker.boolean(req.condition, scope)
     checker.groups = []
@@ -293,14 +364,18 @@ def check_cycles(ctx: Context) -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            loop = " → ".join(path[path.index(name) :] + [name])
-            ctx.error("recursion", f"`{name}` calls itself: {loop}", functions[name].span,
-                      "the language has no recursion, so that every evaluation ends")  # fmt: skip
+            loop = " → ".join([*path[path.index(name) :], name])
+            ctx.error(
+                "recursion",
+                f"`{name}` calls itself: {loop}",
+                functions[name].span,
+                "the language has no recursion, so that every evaluation ends",
+            )
             return
         if name in done:
             return
         for callee in calls[name]:
-            visit(callee, path + [name])
+            visit(callee, [*path, name])
         done.add(name)
 
     for name in functions:
@@ -326,22 +401,42 @@ def check_rules(ctx: Context) -> None:
     for rule in symbols.rules:
         kind = ctx.kinds.get(rule.kind)
         if rule.kind not in symbols.kinds:
-            ctx.error("unknown-name", f"unknown kind `{rule.kind}`", rule.span,
-                      did_you_mean(rule.kind, symbols.kinds))  # fmt: skip
+            ctx.error(
+                "unknown-name",
+                f"unknown kind `{rule.kind}`",
+                rule.span,
+                did_you_mean(rule.kind, symbols.kinds),
+            )
         if rule.category not in symbols.categories:
-            ctx.error("unknown-name", f"unknown category `{rule.category}`", rule.span,
-                      did_you_mean(rule.category, symbols.categories))  # fmt: skip
+            ctx.error(
+                "unknown-name",
+                f"unknown category `{rule.category}`",
+                rule.span,
+                did_you_mean(rule.category, symbols.categories),
+            )
         if rule.cite is None:
-            ctx.error("missing-cite", f"rule `{rule.kind}` has no `cite`", rule.span,
-                      'add the clause it comes from, e.g. `cite "附件一(三)1"`')  # fmt: skip
+            ctx.error(
+                "missing-cite",
+                f"rule `{rule.kind}` has no `cite`",
+                rule.span,
+                'add the clause it comes from, e.g. `cite "附件一(三)1"`',
+            )
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:
-                ctx.error("unknown-name", f"unknown regime `{regime}`", rule.span,
-                          did_you_mean(regime, symbols.regimes))  # fmt: skip
+                ctx.error(
+                    "unknown-name",
+                    f"unknown regime `{regime}`",
+                    rule.span,
+                    did_you_mean(regime, symbols.regimes),
+                )
             elif (rule.kind, regime) in ctx.rules:
                 first = ctx.rules[(rule.kind, regime)].span
-                ctx.error("duplicate-rule", f"kind `{rule.kind}` has two rules for regime `{regime}`",
-                          rule.span, f"the other is at {first.file}:{first.line}")  # fmt: skip
+                ctx.error(
+                    "duplicate-rule",
+                    f"kind `{rule.kind}` has two rules for regime `{regime}`",
+                    rule.span,
+                    f"the other is at {first.file}:{first.line}",
+                )
             else:
                 ctx.rules[(rule.kind, regime)] = rule
         if kind is not None:
@@ -351,8 +446,12 @@ def check_rules(ctx: Context) -> None:
     for kind in symbols.kinds.values():
         for regime in symbols.regimes:
             if (kind.name, regime) not in ctx.rules:
-                ctx.error("missing-rule", f"kind `{kind.name}` has no rule for regime `{regime}`",
-                          kind.span, f"add `rule {kind.name} in {regime} {{ … }}`")  # fmt: skip
+                ctx.error(
+                    "missing-rule",
+                    f"kind `{kind.name}` has no rule for regime `{regime}`",
+                    kind.span,
+                    f"add `rule {kind.name} in {regime} {{ … }}`",
+                )
 
 
 CHECKS: list[Callable[[Context], None]] = [
@@ -379,6 +478,12 @@ def check(modules: Iterable[ast.Module]) -> tuple[Model | None, list[Diagnostic]
         return None, sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
     checker = ctx.checker
     return Model(
-        symbols, ctx.kinds, ctx.tables, ctx.params, ctx.signatures, ctx.rules,
-        checker.resolved, checker.enum_of,
-    ), []  # fmt: skip
+        symbols,
+        ctx.kinds,
+        ctx.tables,
+        ctx.params,
+        ctx.signatures,
+        ctx.rules,
+        checker.resolved,
+        checker.enum_of,
+    ), []

@@ -71,7 +71,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"rules schema: unknown kind `{args.kind}`", file=sys.stderr)
         return USAGE
-    print(dumps(schema) if args.compact else json.dumps(json.loads(dumps(schema)), ensure_ascii=False, indent=2))
+    print(
+        dumps(schema)
+        if args.compact
+        else json.dumps(json.loads(dumps(schema)), ensure_ascii=False, indent=2)
+    )
     return OK
 
 
@@ -100,7 +104,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="rules", description="Evaluate records against a policy.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, run: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(run=run)
         return p
@@ -109,10 +115,14 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--policy", metavar="PATH", help="policy folder or file (default: bundled)")
 
     p = command("eval", cmd_eval, "one result per record, as JSON Lines, in input order")
-    p.add_argument("file", nargs="?", metavar="FILE", help=".jsonl, .json or .yaml (default: stdin)")
+    p.add_argument(
+        "file", nargs="?", metavar="FILE", help=".jsonl, .json or .yaml (default: stdin)"
+    )
     with_policy(p)
     p = command("check", cmd_check, "parse and check policy files; print every diagnostic")
-    p.add_argument("path", nargs="?", metavar="PATH", help="policy folder or file (default: bundled)")
+    p.add_argument(
+        "path", nargs="?", metavar="PATH", help="policy folder or file (default: bundled)"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p = command("schema", cmd_schema, "the JSON Schema of records, derived from the policy")
     p.add_argument("kind", nargs="?", metavar="KIND", help="one kind, by name or label")

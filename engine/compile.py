@@ -89,13 +89,21 @@ def _ceil(a: Any) -> int:
 
 
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul,
-    "/": _div, "//": _floordiv, "%": _mod,
-}  # fmt: skip
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _div,
+    "//": _floordiv,
+    "%": _mod,
+}
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def amount_value(value: Any) -> int | Decimal:
@@ -186,8 +194,10 @@ def _in_interval(value: Any, interval: Interval) -> bool:
         value < interval.low or (value == interval.low and not interval.low_closed)
     ):
         return False
-    return interval.high is None or value < interval.high or (
-        value == interval.high and interval.high_closed
+    return (
+        interval.high is None
+        or value < interval.high
+        or (value == interval.high and interval.high_closed)
     )
 
 
@@ -204,7 +214,9 @@ class Compiler:
         for (kind, regime), rule in self.model.rules.items():
             fallback = cite_for(regimes[regime].cite, regime, "")
             cite = cite_for(rule.cite, regime, fallback)
-            run = self.body(rule.body, rule.result, regime, cite, final=f"amount {expr_text(rule.result)}")
+            run = self.body(
+                rule.body, rule.result, regime, cite, final=f"amount {expr_text(rule.result)}"
+            )
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
         return out
 
@@ -231,7 +243,10 @@ class Compiler:
                 steps.append((True, stmt.name, value, None, make))
             else:
                 text = f"when {expr_text(stmt.condition)} then {expr_text(stmt.result)}"
-                cond, res = self.expr(stmt.condition, regime, cite), self.expr(stmt.result, regime, cite)
+                cond, res = (
+                    self.expr(stmt.condition, regime, cite),
+                    self.expr(stmt.result, regime, cite),
+                )
                 steps.append((False, "", cond, res, step_maker(text, cite)))
         final_fn = self.expr(result, regime, cite)
         final_step = step_maker(final, cite) if final is not None else None
@@ -278,8 +293,12 @@ class Compiler:
         return None
 
     def pair(
-        self, op: Callable[[Any, Any], Any], left: ast.Expr, right: ast.Expr,
-        regime: str | None, cite: str,
+        self,
+        op: Callable[[Any, Any], Any],
+        left: ast.Expr,
+        right: ast.Expr,
+        regime: str | None,
+        cite: str,
     ) -> Fn:
         """`op(left, right)`, with the common shapes (a field against a constant or a
         field) fused into one closure."""
@@ -294,7 +313,7 @@ class Compiler:
         f, g = self.expr(left, regime, cite), self.expr(right, regime, cite)
         return lambda env, tr: op(f(env, tr), g(env, tr))
 
-    def expr(self, e: ast.Expr, regime: str | None, cite: str) -> Fn:  # noqa: C901
+    def expr(self, e: ast.Expr, regime: str | None, cite: str) -> Fn:
         """One closure per node; `regime` and `cite` decide the citation keys of steps."""
         match e:
             case ast.Number(value) | ast.Text(value) | ast.Bool(value):
@@ -307,7 +326,8 @@ class Compiler:
             case ast.Qualified(_, member):
                 return lambda env, tr, v=member: v
             case ast.Uncounted(reason):
-                return lambda env, tr, v=NotCounted(reason): v
+                outcome = NotCounted(reason)
+                return lambda env, tr: outcome
             case ast.Has(name):
                 return lambda env, tr: name in env
             case ast.Unary("-", operand):
@@ -419,8 +439,9 @@ class Compiler:
                 if not inside(inner[pname]):
                     raise EvaluationError(
                         f"`{fname}` was given {pname} = {value_text(inner[pname])}, "
-                        f"outside {interval.describe(pname)}", span,
-                    )  # fmt: skip
+                        f"outside {interval.describe(pname)}",
+                        span,
+                    )
             steps: list[Step] = []
             value = body(inner, steps)
             text = f"{fname}({', '.join([value_text(v) for v in values])})"
@@ -442,7 +463,9 @@ class Compiler:
     def _function(self, fn: ast.Function, regime: str | None) -> Fn:
         key = (fn.name, regime)
         if key not in self.functions:
-            fallback = cite_for(self.model.symbols.regimes[regime].cite, regime, "") if regime else ""
+            fallback = (
+                cite_for(self.model.symbols.regimes[regime].cite, regime, "") if regime else ""
+            )
             cite = cite_for(fn.cite, regime, fallback)
             self.functions[key] = self.body(fn.body, fn.result, regime, cite, final=None)
         return self.functions[key]
@@ -471,10 +494,13 @@ class Compiler:
             return bracket
         # each cell's step, made once
         cells = {
-            key: Step(step=f"{name}[{key if isinstance(key, str) else ', '.join(key)}]",
-                      cite=step_cite, value=value)
+            key: Step(
+                step=f"{name}[{key if isinstance(key, str) else ', '.join(key)}]",
+                cite=step_cite,
+                value=value,
+            )
             for key, value in table.cells.items()
-        }  # fmt: skip
+        }
         f = keys[0]
         if len(keys) == 2:
             g = keys[1]

@@ -72,8 +72,13 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, object]:
     span = diagnostic.span
     out: dict[str, object] = {"code": diagnostic.code, "message": diagnostic.message}
     if span is not None:
-        out.update(file=span.file, line=span.line, column=span.column,
-                   end_line=span.end_line, end_column=span.end_column)
+        out.update(
+            file=span.file,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+        )
     if diagnostic.help:
         out["help"] = diagnostic.help
     return out

@@ -22,10 +22,27 @@ from engine.diagnostics import Diagnostic
 from engine.resources import grammar_path
 
 FULL_WIDTH = {
-    "，": ",", "：": ":", "（": "(", "）": ")", "【": "[", "】": "]", "｛": "{", "｝": "}",
-    "“": '"', "”": '"', "｜": "|", "；": ";", "＝": "=", "＜": "<", "＞": ">", "．": ".",
-    "－": "-", "＋": "+", "＊": "*", "／": "/",
-}  # fmt: skip
+    "，": ",",
+    "：": ":",
+    "（": "(",
+    "）": ")",
+    "【": "[",
+    "】": "]",
+    "｛": "{",
+    "｝": "}",
+    "“": '"',
+    "”": '"',
+    "｜": "|",
+    "；": ";",
+    "＝": "=",
+    "＜": "<",
+    "＞": ">",
+    "．": ".",
+    "－": "-",
+    "＋": "+",
+    "＊": "*",
+    "／": "/",
+}
 
 TERMINAL_WORDS = {
     "NAME": "a name",
@@ -82,7 +99,7 @@ def _describe_terminal(name: str) -> str:
 def _expected_words(names: set[str]) -> str:
     words = sorted({_describe_terminal(n) for n in names})
     if len(words) > 8:
-        words = words[:8] + ["…"]
+        words = [*words[:8], "…"]
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
@@ -112,9 +129,11 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
     span = ast.Span(file, line, column, line, column + 1)
     assert isinstance(error, UnexpectedToken | UnexpectedEOF)
     return Diagnostic(
-        "unexpected-end", f"the file ends too early: expected {expected}", span,
+        "unexpected-end",
+        f"the file ends too early: expected {expected}",
+        span,
         "a declaration may be unfinished, or a `}` missing",
-    )  # fmt: skip
+    )
 
 
 def _span(file: str, meta: Any) -> ast.Span:
@@ -219,9 +238,15 @@ class _ToAst(Transformer[Token, Any]):
         years = _of(_Years, ch) or _Years(None, None)
         unit = _of(_Unit, ch) or _Unit(str(ch[0]), None)
         return ast.Regime(
-            str(ch[0]), _label(ch), years.first, years.last, unit.name, unit.label,
-            _of(ast.Cite, ch), span=self._s(meta),
-        )  # fmt: skip
+            str(ch[0]),
+            _label(ch),
+            years.first,
+            years.last,
+            unit.name,
+            unit.label,
+            _of(ast.Cite, ch),
+            span=self._s(meta),
+        )
 
     def cite_all(self, meta: Any, ch: list[Token]) -> ast.Cite:
         return ast.Cite(((None, _ESCAPE.sub(r"\1", ch[0][1:-1])),), span=self._s(meta))
@@ -248,9 +273,12 @@ class _ToAst(Transformer[Token, Any]):
 
     def type_named(self, meta: Any, ch: list[Any]) -> ast.TypeSpec:
         return ast.TypeSpec(
-            str(ch[0]), _all(ast.Bound, ch), _of(ast.Range, ch), _of(ast.SetLiteral, ch),
+            str(ch[0]),
+            _all(ast.Bound, ch),
+            _of(ast.Range, ch),
+            _of(ast.SetLiteral, ch),
             span=self._s(meta),
-        )  # fmt: skip
+        )
 
     def type_set(self, meta: Any, ch: list[Any]) -> ast.TypeSpec:
         return ast.TypeSpec(str(ch[0]), is_set=True, span=self._s(meta))
@@ -259,9 +287,13 @@ class _ToAst(Transformer[Token, Any]):
         optional = any(isinstance(c, Token) and c.type == "OPTIONAL" for c in ch)
         default = _of(_Default, ch)
         return ast.FieldDecl(
-            str(ch[0]), _label(ch), optional, _of(ast.TypeSpec, ch),
-            default.value if default else None, span=self._s(meta),
-        )  # fmt: skip
+            str(ch[0]),
+            _label(ch),
+            optional,
+            _of(ast.TypeSpec, ch),
+            default.value if default else None,
+            span=self._s(meta),
+        )
 
     def require_expr(self, meta: Any, ch: list[Any]) -> ast.Require:
         return ast.Require(ch[0], _label(ch), span=self._s(meta))
@@ -272,10 +304,13 @@ class _ToAst(Transformer[Token, Any]):
     def kind(self, meta: Any, ch: list[Any]) -> ast.Kind:
         names = _names(ch)
         return ast.Kind(
-            names[0], _label(ch), names[1] if len(names) > 1 else None,
-            _all(ast.FieldDecl, ch), _all((ast.Require, ast.RequireOne), ch),
+            names[0],
+            _label(ch),
+            names[1] if len(names) > 1 else None,
+            _all(ast.FieldDecl, ch),
+            _all((ast.Require, ast.RequireOne), ch),
             span=self._s(meta),
-        )  # fmt: skip
+        )
 
     # tables
     def hole(self, meta: Any, ch: list[Token]) -> ast.Hole:
@@ -289,9 +324,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Bracket(low, closed, high, closed, span=self._s(meta))
 
     def bracket_between(self, meta: Any, ch: list[Any]) -> ast.Bracket:
-        return ast.Bracket(
-            ch[1].value, ch[0] == "[", ch[2].value, ch[3] == "]", span=self._s(meta)
-        )
+        return ast.Bracket(ch[1].value, ch[0] == "[", ch[2].value, ch[3] == "]", span=self._s(meta))
 
     def row(self, meta: Any, ch: list[Any]) -> ast.Row:
         return ast.Row(tuple(ch), span=self._s(meta))
@@ -305,9 +338,14 @@ class _ToAst(Transformer[Token, Any]):
         keys = _all(ast.TableKey, ch)
         value_type = str(ch[1 + len(keys)])
         return ast.Table(
-            str(ch[0]), keys, value_type, _label(ch), _of(ast.Cite, ch), _all(ast.Row, ch),
+            str(ch[0]),
+            keys,
+            value_type,
+            _label(ch),
+            _of(ast.Cite, ch),
+            _all(ast.Row, ch),
             span=self._s(meta),
-        )  # fmt: skip
+        )
 
     # functions and rules
     def let(self, meta: Any, ch: list[Any]) -> ast.Let:
@@ -329,16 +367,28 @@ class _ToAst(Transformer[Token, Any]):
 
     def function(self, meta: Any, ch: list[Any]) -> ast.Function:
         return ast.Function(
-            str(ch[0]), _all(ast.FnParam, ch), _of(ast.TypeSpec, ch), _label(ch),
-            _of(ast.Cite, ch), _all((ast.Let, ast.When), ch), ch[-1], span=self._s(meta),
-        )  # fmt: skip
+            str(ch[0]),
+            _all(ast.FnParam, ch),
+            _of(ast.TypeSpec, ch),
+            _label(ch),
+            _of(ast.Cite, ch),
+            _all((ast.Let, ast.When), ch),
+            ch[-1],
+            span=self._s(meta),
+        )
 
     def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:
         names = _names(ch)
         return ast.Rule(
-            names[0], tuple(names[1:-1]), _label(ch), names[-1], _of(ast.Cite, ch),
-            _all((ast.Let, ast.When), ch), ch[-1], span=self._s(meta),
-        )  # fmt: skip
+            names[0],
+            tuple(names[1:-1]),
+            _label(ch),
+            names[-1],
+            _of(ast.Cite, ch),
+            _all((ast.Let, ast.When), ch),
+            ch[-1],
+            span=self._s(meta),
+        )
 
     # expressions
     def number(self, meta: Any, ch: list[Token]) -> ast.Number:

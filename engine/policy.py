@@ -87,7 +87,9 @@ class Policy:
             self.validators[kind.name] = validator
             if kind.label:
                 self.validators.setdefault(kind.label, validator)
-        self.regimes = sorted(symbols.regimes.values(), key=lambda r: (r.first is not None, r.first or 0))
+        self.regimes = sorted(
+            symbols.regimes.values(), key=lambda r: (r.first is not None, r.first or 0)
+        )
         self._regime_by_year: dict[int, str | None] = {}
         self._kind_list = ", ".join(
             f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
@@ -127,9 +129,11 @@ class Policy:
 
     def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
         if type(record) is not dict:
-            message = record.message if isinstance(record, Unreadable) else (
-                f"a record must be an object with `kind` and `year`; got {show(record)}"
-            )  # fmt: skip
+            message = (
+                record.message
+                if isinstance(record, Unreadable)
+                else (f"a record must be an object with `kind` and `year`; got {show(record)}")
+            )
             raise RecordError(INVALID, message)
         kind_name = record.get("kind")
         validator = self.validators.get(kind_name) if type(kind_name) is str else None
@@ -141,7 +145,9 @@ class Policy:
             year = _year(year)
         ident = record.get("id", position)
         if type(ident) is not str and (type(ident) is not int):
-            raise RecordError(INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id")
+            raise RecordError(
+                INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id"
+            )
         person = record.get("person")
         if person is not None and type(person) is not str:
             raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
@@ -161,13 +167,28 @@ class Policy:
         else:
             amount, counted = (value if type(value) is int else amount_value(value)), True
         if person is None:
-            result = {"id": ident, "year": year, "kind": program.kind, "regime": regime,
-                      "unit": program.unit, "category": program.category, "amount": amount,
-                      "counted": counted}  # fmt: skip
+            result = {
+                "id": ident,
+                "year": year,
+                "kind": program.kind,
+                "regime": regime,
+                "unit": program.unit,
+                "category": program.category,
+                "amount": amount,
+                "counted": counted,
+            }
         else:
-            result = {"id": ident, "person": person, "year": year, "kind": program.kind,
-                      "regime": regime, "unit": program.unit, "category": program.category,
-                      "amount": amount, "counted": counted}  # fmt: skip
+            result = {
+                "id": ident,
+                "person": person,
+                "year": year,
+                "kind": program.kind,
+                "regime": regime,
+                "unit": program.unit,
+                "category": program.category,
+                "amount": amount,
+                "counted": counted,
+            }
         if not counted:
             result["reason"] = value.reason
         result["trace"] = trace
@@ -177,10 +198,16 @@ class Policy:
 
     def _bad_kind(self, kind: Any) -> None:
         if kind is None:
-            raise RecordError(INVALID, f"`kind` is required; it must be one of: {self._kind_list}", "kind")
+            raise RecordError(
+                INVALID, f"`kind` is required; it must be one of: {self._kind_list}", "kind"
+            )
         if type(kind) is not str:
-            raise RecordError(INVALID, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind")
-        raise RecordError(UNKNOWN_KIND, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind")
+            raise RecordError(
+                INVALID, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind"
+            )
+        raise RecordError(
+            UNKNOWN_KIND, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind"
+        )
 
     def _no_policy(self, year: int) -> str:
         spans = []
@@ -188,7 +215,10 @@ class Policy:
             first = "" if r.first is None else str(r.first)
             last = "" if r.last is None else str(r.last)
             spans.append(f"{r.name} {first}..{last}")
-        return f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: " + ", ".join(spans)
+        return (
+            f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: "
+            + ", ".join(spans)
+        )
 
     # ── schema ──────────────────────────────────────────────────────────
     def schema(self, kind: str | None = None) -> dict[str, Any]:

@@ -52,9 +52,13 @@ def show(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:40] + "…"
         return f'"{shown}" (a text)'
     if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() and abs(value.adjusted()) < 30 else str(value)
+        return (
+            format(value, "f") if value.is_finite() and abs(value.adjusted()) < 30 else str(value)
+        )
     if isinstance(value, int):
-        return str(value) if abs(value) < 10**30 else f"{str(value)[:10]}… ({len(str(value))} digits)"
+        return (
+            str(value) if abs(value) < 10**30 else f"{str(value)[:10]}… ({len(str(value))} digits)"
+        )
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -66,7 +70,9 @@ def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
     """What a field accepts, in words: `an integer >= 1`, `one of: a (标签), …`."""
     ty = spec.ty
     if ty.base == "enum" or ty.base == "set":
-        members = ", ".join(f"{m} ({labels[m]})" if labels.get(m) else m for m in spec.members or ())
+        members = ", ".join(
+            f"{m} ({labels[m]})" if labels.get(m) else m for m in spec.members or ()
+        )
         return ("one of: " if ty.base == "enum" else "a list of distinct members of: ") + members
     words = {"int": "an integer", "number": "a number", "bool": "true or false", "text": "a text"}
     text = words[ty.base]
@@ -115,13 +121,19 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
         fast = int if base == "int" else None
 
         def number(value: Any) -> Any:
-            if type(value) is fast and high is None and low is not None and value >= low:
-                if low_closed or value != low:
-                    return value
+            if (
+                type(value) is fast
+                and high is None
+                and low is not None
+                and (value >= low if low_closed else value > low)
+            ):
+                return value
             x = parse(value)
-            if x is None or (
-                low is not None and (x < low or (x == low and not low_closed))
-            ) or (high is not None and (x > high or (x == high and not high_closed))):
+            if (
+                x is None
+                or (low is not None and (x < low or (x == low and not low_closed)))
+                or (high is not None and (x > high or (x == high and not high_closed)))
+            ):
                 raise fail(value)
             return x
 
@@ -200,17 +212,20 @@ class KindValidator:
             env[name] = default
         elif not optional:
             raise RecordError(
-                INVALID, f"`{name}` is required for kind `{self.kind.name}`; it must be {allowed}",
+                INVALID,
+                f"`{name}` is required for kind `{self.kind.name}`; it must be {allowed}",
                 name,
-            )  # fmt: skip
+            )
 
     def _unknown_field(self, record: dict[str, Any]) -> None:
         extra = next(k for k in record if k not in self.allowed)
         fields = ", ".join(self.kind.fields) or "none"
         raise RecordError(
-            INVALID, f"`{extra}` is not a field of kind `{self.kind.name}`; its fields are: "
-            f"{fields} (and id, person, year, kind)", str(extra),
-        )  # fmt: skip
+            INVALID,
+            f"`{extra}` is not a field of kind `{self.kind.name}`; its fields are: "
+            f"{fields} (and id, person, year, kind)",
+            str(extra),
+        )
 
 
 def _requirement(
@@ -225,13 +240,16 @@ def _requirement(
             if len(given) != 1:
                 got = "none" if not given else ", ".join(f"`{n}`" for n in given)
                 raise RecordError(
-                    INVALID, f"exactly one of {listed} must be given; got {got}",
+                    INVALID,
+                    f"exactly one of {listed} must be given; got {got}",
                     given[-1] if given else names[0],
-                )  # fmt: skip
+                )
 
         return exactly_one
     condition = compiler.condition(req.condition)
-    used = [n.name for n in walk(req.condition) if isinstance(n, ast.Name) and n.name in kind.fields]
+    used = [
+        n.name for n in walk(req.condition) if isinstance(n, ast.Name) and n.name in kind.fields
+    ]
     field = used[0] if used else None
     rule = expr_text(req.condition)
     note = f": {req.label}" if req.label else ""

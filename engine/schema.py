@@ -13,7 +13,6 @@ from typing import Any
 from engine import ast
 from engine.model import FieldSpec, KindSpec, Model
 from engine.printer import expr_text
-from engine.types import EVERYTHING
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -41,8 +40,9 @@ def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, An
     elif base == "enum":
         out["enum"] = _words(list(spec.members or ()), labels)
     else:
-        out.update(type="array", uniqueItems=True,
-                   items={"enum": _words(list(spec.members or ()), labels)})  # fmt: skip
+        out.update(
+            type="array", uniqueItems=True, items={"enum": _words(list(spec.members or ()), labels)}
+        )
     if spec.default is not None:
         out["default"] = spec.default
     return out
@@ -71,9 +71,7 @@ def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str
     groups = kind.exactly_one_groups()
     if groups:
         out["allOf"] = [{"oneOf": [{"required": [f]} for f in group]} for group in groups]
-    constraints = [
-        expr_text(r.condition) for r in kind.requires if isinstance(r, ast.Require)
-    ]
+    constraints = [expr_text(r.condition) for r in kind.requires if isinstance(r, ast.Require)]
     if constraints:
         out["x-constraints"] = constraints
     return out
@@ -95,21 +93,25 @@ def record_schema(
 ) -> dict[str, Any]:
     """The schema of every kind (`oneOf`), or of one kind by name or label."""
     years = _years(regimes)
-    kinds = [
-        k for k in model.kinds.values() if kind is None or kind in (k.name, k.label)
-    ]
+    kinds = [k for k in model.kinds.values() if kind is None or kind in (k.name, k.label)]
     if kind is not None and not kinds:
         raise KeyError(kind)
     if kind is not None:
-        return {"$schema": DRAFT, "$id": f"urn:rules:{name}:{kinds[0].name}",
-                **kind_schema(kinds[0], model, years)}  # fmt: skip
+        return {
+            "$schema": DRAFT,
+            "$id": f"urn:rules:{name}:{kinds[0].name}",
+            **kind_schema(kinds[0], model, years),
+        }
     return {
         "$schema": DRAFT,
         "$id": f"urn:rules:{name}",
         "title": f"records of policy {name}",
         "type": "object",
         "required": ["kind"],
-        "properties": {"kind": {"enum": _words(list(model.kinds), {
-            k.name: k.label for k in model.kinds.values()})}},
+        "properties": {
+            "kind": {
+                "enum": _words(list(model.kinds), {k.name: k.label for k in model.kinds.values()})
+            }
+        },
         "oneOf": [kind_schema(k, model, years) for k in model.kinds.values()],
     }

@@ -102,14 +102,18 @@ def _enum_duplicates(enum: ast.Enum) -> list[Diagnostic]:
     diags, names, labels = [], set(), set()
     for m in enum.members:
         if m.name in names or m.name in labels:
-            diags.append(Diagnostic(
-                "duplicate", f"`{m.name}` appears twice in enum `{enum.name}`", m.span
-            ))  # fmt: skip
+            diags.append(
+                Diagnostic("duplicate", f"`{m.name}` appears twice in enum `{enum.name}`", m.span)
+            )
         if m.label is not None and (m.label in labels or m.label in names):
-            diags.append(Diagnostic(
-                "duplicate", f"label \"{m.label}\" appears twice in enum `{enum.name}`", m.span,
-                "input and table headers name members by label, so labels must differ",
-            ))  # fmt: skip
+            diags.append(
+                Diagnostic(
+                    "duplicate",
+                    f'label "{m.label}" appears twice in enum `{enum.name}`',
+                    m.span,
+                    "input and table headers name members by label, so labels must differ",
+                )
+            )
         names.add(m.name)
         if m.label is not None:
             labels.add(m.label)

@@ -8,6 +8,7 @@ brackets that overlap or leave a gap between them.
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -47,16 +48,24 @@ class _TableBuilder:
     def build(self) -> TableSpec | None:
         t = self.table
         if t.cite is None:
-            self.error("missing-cite", f"table `{t.name}` has no `cite`", t.span,
-                       'add the clause it comes from, e.g. `cite "附件一(二)"`')  # fmt: skip
+            self.error(
+                "missing-cite",
+                f"table `{t.name}` has no `cite`",
+                t.span,
+                'add the clause it comes from, e.g. `cite "附件一(二)"`',
+            )
         keys = [self._type(k.type, k.span) for k in t.keys]
         value_type = self._type(t.value_type, t.span)
         if None in keys or value_type is None:
             return None
         key_types = tuple(k for k in keys if k is not None)
         if len(key_types) == 2 and any(k.numeric for k in key_types):
-            self.error("table-shape", "a table keyed by a number has one key", t.span,
-                       "use a one-key bracket table, or key the grid by enums")  # fmt: skip
+            self.error(
+                "table-shape",
+                "a table keyed by a number has one key",
+                t.span,
+                "use a one-key bracket table, or key the grid by enums",
+            )
             return None
         spec = TableSpec(t.name, key_types, value_type, cite=t.cite, span=t.span)
         header, *rows = t.rows
@@ -65,15 +74,23 @@ class _TableBuilder:
         seen: dict[Any, ast.Row] = {}
         for row in rows:
             if len(row.cells) != width:
-                self.error("row-length", f"this row has {_values(len(row.cells) - 1)}; the header "
-                           f"has {_values(width - 1)}", row.span)  # fmt: skip
+                self.error(
+                    "row-length",
+                    f"this row has {_values(len(row.cells) - 1)}; the header "
+                    f"has {_values(width - 1)}",
+                    row.span,
+                )
                 continue
             key = self._row_key(row.cells[0], key_types[0])
             if key is None:
                 continue
             if key in seen:
-                self.error("duplicate-row", "this row repeats an earlier row's key", row.cells[0].span,
-                           f"the same key is at line {seen[key].span.line}")  # fmt: skip
+                self.error(
+                    "duplicate-row",
+                    "this row repeats an earlier row's key",
+                    row.cells[0].span,
+                    f"the same key is at line {seen[key].span.line}",
+                )
                 continue
             seen[key] = row
             for column, cell in zip(columns, row.cells[1:], strict=True):
@@ -98,8 +115,12 @@ class _TableBuilder:
     def _columns(self, header: ast.Row, key_types: tuple[Ty, ...]) -> list[str | None]:
         if len(key_types) == 1:
             if len(header.cells) != 2:
-                self.error("row-length", "the header of a one-key table has two cells", header.span,
-                           "e.g. `| 刊号 | 级别 |`")  # fmt: skip
+                self.error(
+                    "row-length",
+                    "the header of a one-key table has two cells",
+                    header.span,
+                    "e.g. `| 刊号 | 级别 |`",
+                )
             return [""]
         enum = key_types[1].enum or ""
         columns: list[str | None] = []
@@ -119,8 +140,12 @@ class _TableBuilder:
                 m.label for m in self.symbols.enums[enum].members if m.label
             ]
             shown = word if word is not None else "this cell"
-            self.error("unknown-member", f"`{shown}` is not a member of `{enum}`", cell.span,
-                       did_you_mean(word or "", known))  # fmt: skip
+            self.error(
+                "unknown-member",
+                f"`{shown}` is not a member of `{enum}`",
+                cell.span,
+                did_you_mean(word or "", known),
+            )
         return member
 
     def _row_key(self, cell: ast.Cell, ty: Ty) -> Any:
@@ -130,8 +155,12 @@ class _TableBuilder:
             return Interval.point(cell.value)
         if isinstance(cell, ast.Bracket):
             return Interval(cell.low, cell.low_closed, cell.high, cell.high_closed)
-        self.error("type", "a row of a bracket table starts with a number or a range", cell.span,
-                   "e.g. `< 1`, `[1, 2)`, `>= 4` or `3`")  # fmt: skip
+        self.error(
+            "type",
+            "a row of a bracket table starts with a number or a range",
+            cell.span,
+            "e.g. `< 1`, `[1, 2)`, `>= 4` or `3`",
+        )
         return None
 
     def _value(self, cell: ast.Cell, ty: Ty) -> Any:
@@ -153,19 +182,27 @@ class _TableBuilder:
     def _check_brackets(self, rows: dict[Interval, ast.Row], integer: bool) -> None:
         x = self.table.keys[0].name or "the key"
         ordered = sorted(rows, key=lambda b: (b.low is not None, b.low or 0, not b.low_closed))
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if overlaps(a, b, integer):
-                self.error("bracket-overlap", f"this row ({b.describe(x)}) overlaps the row "
-                           f"{a.describe(x)}", rows[b].cells[0].span)  # fmt: skip
+                self.error(
+                    "bracket-overlap",
+                    f"this row ({b.describe(x)}) overlaps the row {a.describe(x)}",
+                    rows[b].cells[0].span,
+                )
         if len(ordered) < 2:
             return
         top = max(ordered, key=lambda b: (b.high is None, b.high or 0, b.high_closed))
         whole = Interval(ordered[0].low, ordered[0].low_closed, top.high, top.high_closed)
         for gap in gaps(whole, ordered, integer):
-            after = next((b for b in ordered if b.low is not None and gap.high is not None
-                          and b.low >= gap.high), ordered[-1])  # fmt: skip
-            self.error("bracket-gap", f"no row covers {gap.describe(x)}",
-                       rows[after].cells[0].span)  # fmt: skip
+            after = next(
+                (
+                    b
+                    for b in ordered
+                    if b.low is not None and gap.high is not None and b.low >= gap.high
+                ),
+                ordered[-1],
+            )
+            self.error("bracket-gap", f"no row covers {gap.describe(x)}", rows[after].cells[0].span)
 
 
 _HOLE = object()

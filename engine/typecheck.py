@@ -87,16 +87,16 @@ class ExprChecker:
         """Check lets, early results and the final result of a rule or function."""
         scope = dict(scope)
         for i, stmt in enumerate(statements):
-            self.later_lets = {
-                s.name: s for s in statements[i:] if isinstance(s, ast.Let)
-            }
+            self.later_lets = {s.name: s for s in statements[i:] if isinstance(s, ast.Let)}
             if isinstance(stmt, ast.Let):
                 value = self.infer(stmt.value, scope)
                 if stmt.name in scope or stmt.name in self.params:
                     self.error(
-                        "duplicate", f"`{stmt.name}` is already defined", stmt.span,
+                        "duplicate",
+                        f"`{stmt.name}` is already defined",
+                        stmt.span,
                         "choose another name for this `let`",
-                    )  # fmt: skip
+                    )
                 scope[stmt.name] = Binding(value, origin="let")
             else:
                 self.boolean(stmt.condition, scope)
@@ -194,7 +194,11 @@ class ExprChecker:
                 return None if inner is None else -inner
             case ast.Name(name) if name in self.params:
                 value = self.params[name]
-                return value if isinstance(value, int | Decimal) and not isinstance(value, bool) else None
+                return (
+                    value
+                    if isinstance(value, int | Decimal) and not isinstance(value, bool)
+                    else None
+                )
         return None
 
     # ── expressions ─────────────────────────────────────────────────────
@@ -202,8 +206,9 @@ class ExprChecker:
         """The type and domain of `expr`; diagnostics for every problem in it."""
         match expr:
             case ast.Number(value):
-                return Abstract(INT if isinstance(value, int) else NUMBER,
-                                interval=Interval.point(value))  # fmt: skip
+                return Abstract(
+                    INT if isinstance(value, int) else NUMBER, interval=Interval.point(value)
+                )
             case ast.Text():
                 return Abstract(TEXT)
             case ast.Bool():
@@ -216,7 +221,9 @@ class ExprChecker:
                     return Abstract(ERROR)
                 canonical = self.symbols.member(enum, member)
                 if canonical is None:
-                    self._unknown(member, f"member of `{enum}`", self.symbols.members(enum), expr.span)
+                    self._unknown(
+                        member, f"member of `{enum}`", self.symbols.members(enum), expr.span
+                    )
                     return Abstract(ERROR)
                 return Abstract(Ty("enum", enum), frozenset({canonical}))
             case ast.Call():
@@ -249,10 +256,16 @@ class ExprChecker:
             case ast.Has(name):
                 binding = scope.get(name)
                 if binding is None:
-                    self._unknown(name, "field", [n for n in scope if scope[n].origin == "field"], expr.span)
+                    self._unknown(
+                        name, "field", [n for n in scope if scope[n].origin == "field"], expr.span
+                    )
                 elif binding.presence == "present" and binding.origin == "field":
-                    self.error("always-present", f"`{name}` is never absent here", expr.span,
-                               "`has` is for optional fields without a default")  # fmt: skip
+                    self.error(
+                        "always-present",
+                        f"`{name}` is never absent here",
+                        expr.span,
+                        "`has` is for optional fields without a default",
+                    )
                 return Abstract(BOOL)
             case ast.SetLiteral():
                 self.error("type", "a set of members can only follow `in`", expr.span)
@@ -265,9 +278,11 @@ class ExprChecker:
             binding = scope[name]
             if binding.presence != "present":
                 self.error(
-                    "maybe-absent", f"`{name}` is optional and may be absent here", expr.span,
+                    "maybe-absent",
+                    f"`{name}` is optional and may be absent here",
+                    expr.span,
                     f"guard it with `has {name}`, e.g. `if has {name} then … else …`",
-                )  # fmt: skip
+                )
             self.resolved[id(expr)] = ("var", name)
             return binding.value
         if name in self.params:
@@ -286,8 +301,12 @@ class ExprChecker:
             return Abstract(Ty("enum", owners[0]), frozenset({member}))
         if len(owners) > 1:
             choices = " or ".join(f"`{e}.{name}`" for e in owners)
-            self.error("ambiguous-member", f"`{name}` is a member of several enums", expr.span,
-                       f"write {choices}")  # fmt: skip
+            self.error(
+                "ambiguous-member",
+                f"`{name}` is a member of several enums",
+                expr.span,
+                f"write {choices}",
+            )
             return Abstract(ERROR)
         if name in self.symbols.functions or name in self.tables:
             what = "function" if name in self.symbols.functions else "table"
@@ -297,9 +316,12 @@ class ExprChecker:
         if name in self.later_lets:
             let = self.later_lets[name]
             self.error(
-                "forward-reference", f"`{name}` is used before it is defined", expr.span,
-                f"`let {name}` comes at line {let.span.line}; a `let` can use only the lets above it",
-            )  # fmt: skip
+                "forward-reference",
+                f"`{name}` is used before it is defined",
+                expr.span,
+                f"`let {name}` comes at line {let.span.line}; "
+                "a `let` can use only the lets above it",
+            )
             return Abstract(ERROR)
         known = list(scope) + list(self.params)
         if expect is not None and expect.base == "enum":
@@ -339,8 +361,9 @@ class ExprChecker:
             self.error("type", f"cannot compare {a.ty} with {b.ty}", expr.span)
         elif expr.op not in ("==", "!="):
             if a.ty.base != "enum" or not self.symbols.enums[a.ty.enum or ""].ordered:
-                self.error("type", f"`{expr.op}` needs numbers or an ordered enum, not {a.ty}",
-                           expr.span)  # fmt: skip
+                self.error(
+                    "type", f"`{expr.op}` needs numbers or an ordered enum, not {a.ty}", expr.span
+                )
             else:
                 self.enum_of[id(expr)] = a.ty.enum or ""
         return Abstract(BOOL)
@@ -356,13 +379,15 @@ class ExprChecker:
         if isinstance(expr.collection, ast.SetLiteral):
             for m in expr.collection.members:
                 if self.symbols.member(enum, m) is None:
-                    self._unknown(m, f"member of `{enum}`", self.symbols.members(enum),
-                                  expr.collection.span)  # fmt: skip
+                    self._unknown(
+                        m, f"member of `{enum}`", self.symbols.members(enum), expr.collection.span
+                    )
             return Abstract(BOOL)
         collection = self.infer(expr.collection, scope)
         if collection.ty != Ty("set", enum) and collection.ty.base != "error":
-            self.error("type", f"`in` needs a set of `{enum}`, not {collection.ty}",
-                       expr.collection.span)  # fmt: skip
+            self.error(
+                "type", f"`in` needs a set of `{enum}`, not {collection.ty}", expr.collection.span
+            )
         return Abstract(BOOL)
 
     def _if(
@@ -396,8 +421,12 @@ class ExprChecker:
         signature = self.signatures.get(expr.function)
         if signature is None:
             if expr.function in self.tables:
-                self.error("type", f"`{expr.function}` is a table", expr.span,
-                           f"look it up with `{expr.function}[…]`")  # fmt: skip
+                self.error(
+                    "type",
+                    f"`{expr.function}` is a table",
+                    expr.span,
+                    f"look it up with `{expr.function}[…]`",
+                )
             else:
                 known = list(self.signatures) + list(BUILTINS)
                 self._unknown(expr.function, "function", known, expr.span)
@@ -406,20 +435,28 @@ class ExprChecker:
             return Abstract(ERROR)
         if len(expr.args) != len(signature.params):
             self.error(
-                "arity", f"`{expr.function}` takes {len(signature.params)} values, "
-                f"given {len(expr.args)}", expr.span,
-            )  # fmt: skip
+                "arity",
+                f"`{expr.function}` takes {len(signature.params)} values, given {len(expr.args)}",
+                expr.span,
+            )
         for arg, (pname, pty, pmembers, _) in zip(expr.args, signature.params, strict=False):
             value = self.infer(arg, scope, pty)
             if not fits(value.ty, pty):
-                self.error("type", f"`{pname}` of `{expr.function}` must be {pty}, not {value.ty}",
-                           arg.span)  # fmt: skip
-            elif pmembers is not None and value.members is not None and not value.members <= pmembers:
+                self.error(
+                    "type",
+                    f"`{pname}` of `{expr.function}` must be {pty}, not {value.ty}",
+                    arg.span,
+                )
+            elif (
+                pmembers is not None and value.members is not None and not value.members <= pmembers
+            ):
                 extra = ", ".join(f"`{m}`" for m in sorted(value.members - pmembers))
                 self.error(
-                    "domain", f"`{pname}` of `{expr.function}` does not allow {extra}", arg.span,
+                    "domain",
+                    f"`{pname}` of `{expr.function}` does not allow {extra}",
+                    arg.span,
                     "narrow the value first with `when`, or widen the parameter's type",
-                )  # fmt: skip
+                )
         return Abstract(signature.returns, signature.returns_members)
 
     def _builtin(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> Abstract:
@@ -455,10 +492,11 @@ class ExprChecker:
         if edge in members:
             which = "lowest" if name == "lower" else "highest"
             self.error(
-                "no-next-member", f"`{name}` can be asked of `{edge}`, the {which} member of "
-                f"`{value.ty.enum}`", expr.span,
+                "no-next-member",
+                f"`{name}` can be asked of `{edge}`, the {which} member of `{value.ty.enum}`",
+                expr.span,
                 f"handle `{edge}` first, e.g. `when … == {edge} then …`",
-            )  # fmt: skip
+            )
         moved = frozenset(
             order[order.index(m) + step] for m in members if 0 <= order.index(m) + step < len(order)
         )
@@ -467,8 +505,7 @@ class ExprChecker:
     def _ordered(self, value: Abstract, expr: ast.Expr) -> bool:
         if value.ty.base == "enum" and self.symbols.enums[value.ty.enum or ""].ordered:
             return True
-        self.error("type", f"a member of an ordered enum is needed here, not {value.ty}",
-                   expr.span)  # fmt: skip
+        self.error("type", f"a member of an ordered enum is needed here, not {value.ty}", expr.span)
         return False
 
     def _lookup(self, expr: ast.Lookup, scope: Scope) -> Abstract:
@@ -479,8 +516,11 @@ class ExprChecker:
             self._unknown(expr.table, "table", list(self.tables), expr.span)
             return Abstract(ERROR)
         if len(expr.keys) != len(table.key_types):
-            self.error("arity", f"`{expr.table}` takes {len(table.key_types)} keys, "
-                       f"given {len(expr.keys)}", expr.span)  # fmt: skip
+            self.error(
+                "arity",
+                f"`{expr.table}` takes {len(table.key_types)} keys, given {len(expr.keys)}",
+                expr.span,
+            )
             return Abstract(table.value_type)
         values = []
         for key, ty in zip(expr.keys, table.key_types, strict=True):
@@ -508,9 +548,11 @@ class ExprChecker:
         if holes:
             shown = ", ".join(holes[:4]) + (", …" if len(holes) > 4 else "")
             self.error(
-                "reachable-hole", f"`{expr.table}` has no value for {shown}, which can arrive here",
-                expr.span, "restrict the field's type, or handle these cases before the look-up",
-            )  # fmt: skip
+                "reachable-hole",
+                f"`{expr.table}` has no value for {shown}, which can arrive here",
+                expr.span,
+                "restrict the field's type, or handle these cases before the look-up",
+            )
         return _values(table.value_type, reached)
 
     def _bracket_lookup(self, expr: ast.Lookup, table: TableSpec, key: Abstract) -> Abstract:
@@ -520,10 +562,14 @@ class ExprChecker:
             name = _describe(expr.keys[0])
             shown = "; ".join(g.describe(name) for g in missing)
             self.error(
-                "reachable-gap", f"`{expr.table}` has no row for {shown}", expr.span,
+                "reachable-gap",
+                f"`{expr.table}` has no row for {shown}",
+                expr.span,
                 "add a row, restrict the field's range, or handle it first with `when`",
-            )  # fmt: skip
-        reached = [v for b, v in table.brackets if not is_empty(intersect(b, key.interval), integer)]
+            )
+        reached = [
+            v for b, v in table.brackets if not is_empty(intersect(b, key.interval), integer)
+        ]
         return _values(table.value_type, reached)
 
 
@@ -551,4 +597,3 @@ def _constant(value: Num | bool | str) -> Abstract:
 def _holds(order: list[str], member: str, op: str, other: str) -> bool:
     a, b = order.index(member), order.index(other)
     return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-

@@ -26,9 +26,15 @@ class Ty:
             return f"`{self.enum}`"
         if self.base == "set":
             return f"a set of `{self.enum}`"
-        return {"int": "an integer", "number": "a number", "bool": "a yes/no value",
-                "text": "a text", "amount": "an amount", "uncounted": "`not counted`",
-                "error": "an unknown type"}[self.base]  # fmt: skip
+        return {
+            "int": "an integer",
+            "number": "a number",
+            "bool": "a yes/no value",
+            "text": "a text",
+            "amount": "an amount",
+            "uncounted": "`not counted`",
+            "error": "an unknown type",
+        }[self.base]
 
     @property
     def numeric(self) -> bool:
@@ -92,9 +98,7 @@ def hull(a: Interval, b: Interval) -> Interval:
     if low is not None and (b.low is None or b.low < low or (b.low == low and b.low_closed)):
         low, low_closed = b.low, b.low_closed
     high, high_closed = a.high, a.high_closed
-    if high is not None and (
-        b.high is None or b.high > high or (b.high == high and b.high_closed)
-    ):
+    if high is not None and (b.high is None or b.high > high or (b.high == high and b.high_closed)):
         high, high_closed = b.high, b.high_closed
     return Interval(low, low_closed, high, high_closed)
 
@@ -156,9 +160,7 @@ def _lower_key(i: Interval) -> tuple[int, Num, int]:
 
 def _integer_gaps(domain: Interval, pieces: list[Interval]) -> list[Interval]:
     low, high = _integer_ends(domain)
-    ranges = sorted(
-        (_integer_ends(p) for p in pieces), key=lambda r: (r[0] is not None, r[0] or 0)
-    )
+    ranges = sorted((_integer_ends(p) for p in pieces), key=lambda r: (r[0] is not None, r[0] or 0))
     out: list[Interval] = []
     cur = low
     for a, b in ranges:

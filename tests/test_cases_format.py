@@ -28,13 +28,16 @@ def test_unknown_file_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_mismatch_names_case_key_expected_and_actual(tmp_path: Path) -> None:
-    path = write(tmp_path, """cases:
+    path = write(
+        tmp_path,
+        """cases:
   - name: 国家级论文，四人合著，第四作者
     records:
       - {id: r1, year: 2021, kind: paper, venue: cn_serial, words: 3000, authors: 4, position: 4}
     expect:
       r1: {amount: 4, counted: true}
-""")
+""",
+    )
     (case,) = read_cases(path)
     outcome = run_case(case, load())
     assert outcome.describe() == (
@@ -42,15 +45,20 @@ def test_a_mismatch_names_case_key_expected_and_actual(tmp_path: Path) -> None:
     )
 
 
-def test_cli_test_prints_summary_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, """cases:
+def test_cli_test_prints_summary_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        """cases:
   - name: right
     records: [{id: a, year: 2021, kind: degree, passed: true}]
     expect: {a: {amount: 20}}
   - name: wrong
     records: [{id: a, year: 2021, kind: degree, passed: true}]
     expect: {a: {error: invalid_record}}
-""")
+""",
+    )
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == "1 passed, 1 failed"

@@ -30,12 +30,35 @@ def test_bad_program_gives_its_diagnostics(program: Path, monkeypatch: pytest.Mo
 
 def test_every_check_has_a_program() -> None:
     printed = "".join(p.with_suffix(".out").read_text(encoding="utf-8") for p in PROGRAMS)
-    for code in ("syntax", "full-width-punctuation", "unexpected-end", "unexpected-character",
-                 "type", "unknown-name", "ambiguous-member", "forward-reference", "row-length",
-                 "unknown-member", "duplicate-row", "duplicate-column", "reachable-hole",
-                 "reachable-gap", "bracket-overlap", "bracket-gap", "missing-rule", "duplicate",
-                 "duplicate-rule", "recursion", "no-next-member", "regime-overlap", "regime-gap",
-                 "maybe-absent", "missing-cite", "reserved-field", "domain"):  # fmt: skip
+    for code in (
+        "syntax",
+        "full-width-punctuation",
+        "unexpected-end",
+        "unexpected-character",
+        "type",
+        "unknown-name",
+        "ambiguous-member",
+        "forward-reference",
+        "row-length",
+        "unknown-member",
+        "duplicate-row",
+        "duplicate-column",
+        "reachable-hole",
+        "reachable-gap",
+        "bracket-overlap",
+        "bracket-gap",
+        "missing-rule",
+        "duplicate",
+        "duplicate-rule",
+        "recursion",
+        "no-next-member",
+        "regime-overlap",
+        "regime-gap",
+        "maybe-absent",
+        "missing-cite",
+        "reserved-field",
+        "domain",
+    ):
         assert f"error[{code}]" in printed, code
 
 

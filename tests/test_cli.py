@@ -10,14 +10,17 @@ import pytest
 from engine.cli import main
 
 HERE = Path(__file__).parent
-PAPER = ('{"id": "r1", "person": "p1", "year": 2021, "kind": "paper", "venue": "cn_serial", '
-         '"words": 3000, "authors": 4, "position": 4}')  # fmt: skip
+PAPER = (
+    '{"id": "r1", "person": "p1", "year": 2021, "kind": "paper", "venue": "cn_serial", '
+    '"words": 3000, "authors": 4, "position": 4}'
+)
 
 
 def rules(*args: str, stdin: str | bytes = b"") -> subprocess.CompletedProcess[bytes]:
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    return subprocess.run([sys.executable, "-m", "engine", *args], input=data,
-                          capture_output=True, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], input=data, capture_output=True, check=False
+    )
 
 
 def test_eval_stdin_keeps_order_and_marks_bad_lines() -> None:
@@ -47,9 +50,11 @@ def test_eval_all_valid_exits_zero_with_exact_decimals() -> None:
 def test_eval_reads_files_by_extension(tmp_path: Path, suffix: str, capsys) -> None:
     record = json.loads(PAPER)
     path = tmp_path / f"in{suffix}"
-    text = {".json": json.dumps([record, record], ensure_ascii=False),
-            ".yaml": "- " + json.dumps(record, ensure_ascii=False) + "\n- " + json.dumps(record),
-            ".jsonl": PAPER + "\n" + PAPER + "\n"}[suffix]  # fmt: skip
+    text = {
+        ".json": json.dumps([record, record], ensure_ascii=False),
+        ".yaml": "- " + json.dumps(record, ensure_ascii=False) + "\n- " + json.dumps(record),
+        ".jsonl": PAPER + "\n" + PAPER + "\n",
+    }[suffix]
     path.write_text(text, encoding="utf-8")
     assert main(["eval", str(path)]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -92,8 +97,14 @@ def test_unloadable_policy_exits_two() -> None:
 def test_schema_of_one_kind(capsys) -> None:
     assert main(["schema", "专著"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert schema["properties"]["level"]["enum"] == ["city", "provincial", "national",
-                                                     "地市级", "省部级", "国家级"]  # fmt: skip
+    assert schema["properties"]["level"]["enum"] == [
+        "city",
+        "provincial",
+        "national",
+        "地市级",
+        "省部级",
+        "国家级",
+    ]
 
 
 def test_schema_unknown_kind_is_a_usage_error(capsys) -> None:
@@ -114,7 +125,8 @@ def test_eval_streams_in_constant_memory(tmp_path: Path) -> None:
     )
     peaks = []
     for n in (20_000, 200_000):
-        done = subprocess.run([sys.executable, "-c", script, str(n), PAPER], capture_output=True,
-                              check=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(n), PAPER], capture_output=True, check=True
+        )
         peaks.append(int(done.stdout))
     assert peaks[1] - peaks[0] < 10_000, peaks  # KiB

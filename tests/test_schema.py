@@ -66,35 +66,52 @@ def test_golden_records_agree(path: Path) -> None:
 
 
 def test_cross_field_constraint_is_the_one_difference() -> None:
-    record = {"year": 2021, "kind": "paper", "venue": "cn_serial", "words": 3000,
-              "authors": 2, "position": 3}  # fmt: skip
+    record = {
+        "year": 2021,
+        "kind": "paper",
+        "venue": "cn_serial",
+        "words": 3000,
+        "authors": 2,
+        "position": 3,
+    }
     assert engine_verdict(record) == "constraint"
     assert VALIDATOR.is_valid(record)
 
 
 FIELDS = {name: spec for kind in POLICY.model.kinds.values() for name, spec in kind.fields.items()}
-WORDS = sorted({m.name for e in POLICY.model.symbols.enums.values() for m in e.members}
-               | {m.label for e in POLICY.model.symbols.enums.values() for m in e.members if m.label})
-KINDS = sorted(POLICY.model.kinds) + ["论文", "专著", "essay"]
+WORDS = sorted(
+    {m.name for e in POLICY.model.symbols.enums.values() for m in e.members}
+    | {m.label for e in POLICY.model.symbols.enums.values() for m in e.members if m.label}
+)
+KINDS = [*sorted(POLICY.model.kinds), "论文", "专著", "essay"]
 
 scalars = st.one_of(
-    st.integers(-3, 30), st.integers(), st.booleans(), st.none(),
+    st.integers(-3, 30),
+    st.integers(),
+    st.booleans(),
+    st.none(),
     st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-5, max_value=30),
-    st.sampled_from(WORDS), st.text(max_size=5), st.just("2"), st.just([1]),
-)  # fmt: skip
+    st.sampled_from(WORDS),
+    st.text(max_size=5),
+    st.just("2"),
+    st.just([1]),
+)
 
 
 @st.composite
 def records(draw: st.DrawFn) -> dict[str, object]:
     kind = draw(st.sampled_from(KINDS))
     spec = POLICY.model.kinds.get(kind) or POLICY.model.kinds["paper"]
-    record: dict[str, object] = {"kind": kind, "year": draw(st.sampled_from([2019, 2021, 2022, "2021"]))}
+    record: dict[str, object] = {
+        "kind": kind,
+        "year": draw(st.sampled_from([2019, 2021, 2022, "2021"])),
+    }
     for name in spec.fields:
         if draw(st.integers(0, 9)) == 0:
             continue
         record[name] = draw(scalars)
     if draw(st.booleans()):
-        record[draw(st.sampled_from(sorted(FIELDS) + ["id", "person"]))] = draw(scalars)
+        record[draw(st.sampled_from([*sorted(FIELDS), "id", "person"]))] = draw(scalars)
     return record
 
 
@@ -120,5 +137,7 @@ def test_generated_valid_records_agree(kind: str, data: st.DataObject) -> None:
         elif field.ty.base == "int":
             record[name] = data.draw(st.integers(-1, 12))
         else:
-            record[name] = data.draw(st.decimals(min_value=0, max_value=20, places=1) | st.just(Decimal(0)))
+            record[name] = data.draw(
+                st.decimals(min_value=0, max_value=20, places=1) | st.just(Decimal(0))
+            )
     assert_agree(record)
