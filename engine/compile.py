@@ -18,6 +18,7 @@ from typing import Any
 from engine import ast
 from engine.model import Model
 from engine.printer import expr_text
+from engine.typecheck import BUILTINS
 from engine.types import EVERYTHING, Interval
 
 Env = dict[str, Any]
@@ -237,7 +238,10 @@ class Compiler:
         for stmt in statements:
             if isinstance(stmt, ast.Let):
                 value = self.expr(stmt.value, regime, cite)
-                quiet = isinstance(stmt.value, ast.Lookup | ast.Call) and stmt.cite is None
+                quiet = stmt.cite is None and (
+                    isinstance(stmt.value, ast.Lookup)
+                    or (isinstance(stmt.value, ast.Call) and stmt.value.function not in BUILTINS)
+                )
                 text = f"{stmt.name} = {expr_text(stmt.value)}"
                 make = None if quiet else step_maker(text, cite_for(stmt.cite, regime, cite))
                 steps.append((True, stmt.name, value, None, make))

@@ -32,20 +32,34 @@ def test_rule_tree() -> None:
         cite=ast.Cite((("hours", "附件一(三)1"), ("credits", "附件二(六)1")), span=None),
         body=(
             ast.When(
-                ast.Compare("<", ast.Name("words", span=None), ast.Name("min_words", span=None),
-                            span=None),
+                ast.Compare(
+                    "<", ast.Name("words", span=None), ast.Name("min_words", span=None), span=None
+                ),
                 ast.Uncounted("too_short", span=None),
                 span=None,
             ),
-            ast.Let("level", ast.Lookup("journal_level", (ast.Name("venue", span=None),),
-                                        span=None), None, span=None),
+            ast.Let(
+                "level",
+                ast.Lookup("journal_level", (ast.Name("venue", span=None),), span=None),
+                None,
+                span=None,
+            ),
         ),
-        result=ast.Call("share", (
-            ast.Lookup("publications", (ast.Name("level", span=None),
-                                        ast.Name("paper", span=None)), span=None),
-            ast.Name("authors", span=None), ast.Name("position", span=None)), span=None),
+        result=ast.Call(
+            "share",
+            (
+                ast.Lookup(
+                    "publications",
+                    (ast.Name("level", span=None), ast.Name("paper", span=None)),
+                    span=None,
+                ),
+                ast.Name("authors", span=None),
+                ast.Name("position", span=None),
+            ),
+            span=None,
+        ),
         span=None,
-    )  # fmt: skip
+    )
 
 
 def test_spans_point_at_the_source() -> None:
@@ -86,10 +100,10 @@ def test_unicode_names_and_decimal_numbers() -> None:
     ],
 )
 def test_printing_round_trips(text: str) -> None:
-    source = f"rule k {{ category c cite \"x\" amount {text} }}"
+    source = f'rule k {{ category c cite "x" amount {text} }}'
     (rule,) = parse(source, "t.rules").declarations
     assert expr_text(rule.result) == text
-    reparsed = parse(f"rule k {{ category c cite \"x\" amount {expr_text(rule.result)} }}", "u")
+    reparsed = parse(f'rule k {{ category c cite "x" amount {expr_text(rule.result)} }}', "u")
     assert reparsed.declarations[0].result == rule.result
 
 
@@ -104,13 +118,20 @@ def test_bundled_policy_parses_and_every_node_has_a_span() -> None:
 @pytest.mark.parametrize(
     ("source", "code", "message"),
     [
-        ("kind k { n: int }\nrule k { category c amount n + }",
-         "syntax", "expected `(`, `-`, `{`, a name, a number or a quoted text like \"国家级\", found `}`"),
-        ("kind k { n：int }", "full-width-punctuation", "full-width `：` is not part of the language"),
+        (
+            "kind k { n: int }\nrule k { category c amount n + }",
+            "syntax",
+            'expected `(`, `-`, `{`, a name, a number or a quoted text like "国家级", found `}`',
+        ),
+        (
+            "kind k { n：int }",
+            "full-width-punctuation",
+            "full-width `：` is not part of the language",
+        ),
         ("kind k { n: int", "unexpected-end", None),
         ("table t(level) -> int { | a | b |\n| x | 1 }", "syntax", None),
     ],
-)  # fmt: skip
+)
 def test_syntax_errors_in_words(source: str, code: str, message: str | None) -> None:
     with pytest.raises(PolicySyntaxError) as caught:
         parse(source, "t.rules")
