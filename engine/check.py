@@ -15,9 +15,10 @@ from decimal import Decimal
 from engine import ast
 from engine.diagnostics import Diagnostic
 from engine.model import FieldSpec, KindSpec, Model, Signature, TableSpec
+from engine.narrow import Binding, Scope
 from engine.symbols import Symbols, collect, did_you_mean
 from engine.tables import SCALAR_TYPES, build_table
-from engine.typecheck import Binding, ExprChecker, Scope
+from engine.typecheck import ExprChecker
 from engine.types import (
     AMOUNT,
     BOOL,

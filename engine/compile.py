@@ -12,30 +12,32 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DecimalException
+from decimal import DecimalException
 from typing import Any
 
 from engine import ast
 from engine.model import Model
 from engine.printer import expr_text
 from engine.typecheck import BUILTINS
-from engine.types import EVERYTHING, Interval
+from engine.types import EVERYTHING
+from engine.values import (
+    CACHE_LIMIT,
+    NotCounted,
+    Step,
+    ceil,
+    divide,
+    floor,
+    floor_mod,
+    floordiv,
+    shown_value,
+    step_maker,
+    value_text,
+    within,
+)
 
 Env = dict[str, Any]
 Trace = list[dict[str, Any]]
 Fn = Callable[[Env, Trace], Any]
-
-
-class NotCounted:
-    """The value of `not counted REASON`."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return f"not counted {self.reason}"
 
 
 class EvaluationError(Exception):
@@ -65,37 +67,13 @@ def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:
     return keys.get(regime) or keys.get(None) or fallback
 
 
-def _floordiv(a: Any, b: Any) -> int:
-    if type(a) is int and type(b) is int:
-        return a // b
-    return int((Decimal(a) / Decimal(b)).to_integral_value(ROUND_FLOOR))
-
-
-def _mod(a: Any, b: Any) -> Any:
-    if type(a) is int and type(b) is int:
-        return a % b
-    return Decimal(a) - Decimal(b) * _floordiv(a, b)
-
-
-def _div(a: Any, b: Any) -> Decimal:
-    return Decimal(a) / Decimal(b)
-
-
-def _floor(a: Any) -> int:
-    return a if type(a) is int else int(a.to_integral_value(ROUND_FLOOR))
-
-
-def _ceil(a: Any) -> int:
-    return a if type(a) is int else int(a.to_integral_value(ROUND_CEILING))
-
-
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,
     "*": operator.mul,
-    "/": _div,
-    "//": _floordiv,
-    "%": _mod,
+    "/": divide,
+    "//": floordiv,
+    "%": floor_mod,
 }
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -105,101 +83,6 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-def amount_value(value: Any) -> int | Decimal:
-    """An amount as results show it: whole numbers as integers, else exact decimals."""
-    if type(value) is int:
-        return value
-    if value == value.to_integral_value():
-        return int(value)
-    return value.normalize()
-
-
-def shown_value(value: Any) -> Any:
-    """A value as a trace shows it (JSON-ready, exact)."""
-    kind = type(value)
-    if kind is int or kind is str or kind is bool:
-        return value
-    if kind is NotCounted:
-        return f"not counted: {value.reason}"
-    if kind is Decimal:
-        return amount_value(value)
-    if kind is frozenset:
-        return sorted(value)
-    return value_text(value)
-
-
-class Step(dict[str, Any]):
-    """One trace step — what was worked out, the clause it rests on, and the value.
-
-    Steps are shared between results (the language is pure, so the same inputs always
-    give the same step), hence read-only.
-    """
-
-    __slots__ = ()
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("trace steps are read-only; copy one with dict(step)")
-
-    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
-    __ior__ = _read_only  # type: ignore[assignment]
-
-
-CACHE_LIMIT = 4096  # distinct values remembered per step or function
-
-
-def step_maker(text: str, cite: str) -> Callable[[Any], Step]:
-    """The steps of one place in a policy, made once per distinct value."""
-    made: dict[Any, Step] = {}
-
-    def make(value: Any) -> Step:
-        found = made.get(value)
-        if found is None:
-            found = Step(step=text, cite=cite, value=shown_value(value))
-            if len(made) < CACHE_LIMIT:
-                made[value] = found
-        return found
-
-    return make
-
-
-def value_text(value: Any) -> str:
-    kind = type(value)
-    if kind is str or kind is int:
-        return str(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is Decimal:
-        return format(amount_value(value), "f")
-    return str(value)
-
-
-def within(interval: Interval) -> Callable[[Any], bool]:
-    """A fast test of membership in `interval`."""
-    low, high = interval.low, interval.high
-    lc, hc = interval.low_closed, interval.high_closed
-    if low is None and high is None:
-        return lambda v: True
-    if high is None:
-        return (lambda v: v >= low) if lc else (lambda v: v > low)
-    if low is None:
-        return (lambda v: v <= high) if hc else (lambda v: v < high)
-    if lc and not hc:
-        return lambda v: low <= v < high
-    return lambda v: _in_interval(v, interval)
-
-
-def _in_interval(value: Any, interval: Interval) -> bool:
-    if interval.low is not None and (
-        value < interval.low or (value == interval.low and not interval.low_closed)
-    ):
-        return False
-    return (
-        interval.high is None
-        or value < interval.high
-        or (value == interval.high and interval.high_closed)
-    )
 
 
 class Compiler:
@@ -413,7 +296,7 @@ class Compiler:
                 return lambda env, tr: pick((f(env, tr) for f in args), key=index.__getitem__)
             return lambda env, tr: pick(f(env, tr) for f in args)
         if name in ("floor", "ceil"):
-            rounding, f = (_floor if name == "floor" else _ceil), args[0]
+            rounding, f = (floor if name == "floor" else ceil), args[0]
             return lambda env, tr: rounding(f(env, tr))
         if name in ("lower", "higher"):
             return self._neighbour(e, name, args[0])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.check import check
-from engine.compile import Compiler, EvaluationError, NotCounted, Program, amount_value
+from engine.compile import Compiler, EvaluationError, Program
 from engine.diagnostics import Diagnostic, PolicyError
 from engine.parse import PolicySyntaxError, parse
 from engine.records import (
@@ -29,6 +29,7 @@ from engine.records import (
 )
 from engine.resources import bundled_policy_path
 from engine.schema import record_schema
+from engine.values import NotCounted, amount_value
 
 
 def policy_files(path: Path) -> list[Path]:
