@@ -167,29 +167,14 @@ class Policy:
             amount, counted = 0, False
         else:
             amount, counted = (value if type(value) is int else amount_value(value)), True
+        result = {"id": ident, "person": person, "year": year, "kind": program.kind}
         if person is None:
-            result = {
-                "id": ident,
-                "year": year,
-                "kind": program.kind,
-                "regime": regime,
-                "unit": program.unit,
-                "category": program.category,
-                "amount": amount,
-                "counted": counted,
-            }
-        else:
-            result = {
-                "id": ident,
-                "person": person,
-                "year": year,
-                "kind": program.kind,
-                "regime": regime,
-                "unit": program.unit,
-                "category": program.category,
-                "amount": amount,
-                "counted": counted,
-            }
+            del result["person"]
+        result["regime"] = regime
+        result["unit"] = program.unit
+        result["category"] = program.category
+        result["amount"] = amount
+        result["counted"] = counted
         if not counted:
             result["reason"] = value.reason
         result["trace"] = trace
