@@ -397,8 +397,76 @@ class Rule:
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Labels for words the engine prints itself: common fields, report headings."""
+
+    entries: tuple[tuple[str, str], ...]
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    """A value a summary reports: `show NAME "label" = EXPR`, or a `let` already made."""
+
+    name: str
+    label: str | None
+    value: Expr | None
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """`requirement NAME "label": achieved >= required`; `name` None for the only one."""
+
+    name: str | None
+    label: str | None
+    condition: Expr
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+SummaryStatement = Let | Show | Requirement
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How one person's year is summed up, in the listed regimes."""
+
+    regimes: tuple[str, ...]
+    label: str | None
+    cite: Cite | None
+    body: tuple[SummaryStatement, ...]
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A span of years summed up over a person's yearly summaries."""
+
+    name: str
+    regime: str
+    first: int | None
+    last: int | None
+    label: str | None
+    cite: Cite | None
+    body: tuple[SummaryStatement, ...]
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
 Declaration = (
-    PolicyDecl | Category | Reason | Enum | Regime | Param | Kind | Table | Function | Rule
+    PolicyDecl
+    | Labels
+    | Category
+    | Reason
+    | Enum
+    | Regime
+    | Param
+    | Kind
+    | Table
+    | Function
+    | Rule
+    | Summary
+    | Window
 )
 
 

@@ -45,6 +45,8 @@ class Context:
     tables: dict[str, TableSpec] = field(default_factory=dict)
     signatures: dict[str, Signature] = field(default_factory=dict)
     rules: dict[tuple[str, str], ast.Rule] = field(default_factory=dict)
+    summaries: dict[str, ast.Summary] = field(default_factory=dict)
+    shown: dict[int, list[str]] = field(default_factory=dict)  # id(summary or window) -> shows
     exprs: ExprChecker | None = None
 
     def error(
@@ -455,6 +457,52 @@ def check_rules(ctx: Context) -> None:
                 )
 
 
+def check_summaries(ctx: Context) -> None:
+    """Year summaries (one per regime) and windows over them."""
+    symbols, checker = ctx.symbols, ctx.checker
+    numbers = {name: NUMBER for name in symbols.categories}
+    for summary in symbols.summaries:
+        if summary.cite is None:
+            ctx.error("missing-cite", "this summary has no `cite`", summary.span,
+                      'add the clause it comes from, e.g. `cite "正文一"`')  # fmt: skip
+        for regime in summary.regimes:
+            if regime not in symbols.regimes:
+                ctx.error("unknown-name", f"unknown regime `{regime}`", summary.span,
+                          did_you_mean(regime, symbols.regimes))  # fmt: skip
+            elif regime in ctx.summaries:
+                ctx.error("duplicate", f"regime `{regime}` has two year summaries", summary.span)
+            else:
+                ctx.summaries[regime] = summary
+        checker.sum_names = numbers
+        ctx.shown[id(summary)] = checker.summary(summary.body, {"year": Binding(Abstract(INT))})
+    for window in symbols.windows.values():
+        _check_window(ctx, window)
+    checker.sum_names = None
+
+
+def _check_window(ctx: Context, window: ast.Window) -> None:
+    regime = ctx.symbols.regimes.get(window.regime)
+    if regime is None:
+        ctx.error("unknown-name", f"unknown regime `{window.regime}`", window.span,
+                  did_you_mean(window.regime, ctx.symbols.regimes))  # fmt: skip
+        return
+    summary = ctx.summaries.get(window.regime)
+    if summary is None:
+        ctx.error("missing-summary", f"window `{window.name}` adds up the year summaries of "
+                  f"`{window.regime}`, which has none", window.span)  # fmt: skip
+        return
+    inside = (
+        regime.first is None or (window.first is not None and window.first >= regime.first)
+    ) and (regime.last is None or (window.last is not None and window.last <= regime.last))
+    if not inside:
+        ctx.error("window-years", f"window `{window.name}` reaches beyond the years of "
+                  f"`{window.regime}`", window.span)  # fmt: skip
+    if window.cite is None:
+        ctx.error("missing-cite", f"window `{window.name}` has no `cite`", window.span)
+    ctx.checker.sum_names = {name: NUMBER for name in ctx.shown.get(id(summary), [])}
+    ctx.shown[id(window)] = ctx.checker.summary(window.body, {})
+
+
 CHECKS: list[Callable[[Context], None]] = [
     check_regimes,
     check_cites,
@@ -465,6 +513,7 @@ CHECKS: list[Callable[[Context], None]] = [
     check_cycles,
     check_functions,
     check_rules,
+    check_summaries,
 ]
 
 
@@ -487,4 +536,6 @@ def check(modules: Iterable[ast.Module]) -> tuple[Model | None, list[Diagnostic]
         ctx.rules,
         checker.resolved,
         checker.enum_of,
+        ctx.summaries,
+        ctx.shown,
     ), []

@@ -59,6 +59,18 @@ class Program:
     run: Fn
 
 
+Requirement = tuple[str | None, Any, Any, bool]  # name, achieved, required, met
+
+
+@dataclass(frozen=True)
+class SummaryProgram:
+    """A compiled year summary or window: `run(env, trace)` gives shown values and
+    requirements, where `env` holds `("sum", name)` totals and `year`."""
+
+    regime: str
+    run: Callable[[Env, Trace], tuple[dict[str, Any], list[Requirement]]]
+
+
 def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:
     """The citation key of `cite` in `regime`, else `fallback`."""
     if cite is None:
@@ -103,6 +115,48 @@ class Compiler:
             )
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
         return out
+
+    def summary(self, node: ast.Summary | ast.Window, regime: str) -> SummaryProgram:
+        """A year summary or a window: lets, shown values and requirements, in order."""
+        fallback = cite_for(self.model.symbols.regimes[regime].cite, regime, "")
+        cite = cite_for(node.cite, regime, fallback)
+        plan: list[tuple[str, str | None, Fn, Fn | None, Callable[[Any], Step], bool]] = []
+        for stmt in node.body:
+            if isinstance(stmt, ast.Requirement):
+                cond = stmt.condition
+                assert isinstance(cond, ast.Compare)
+                plan.append((
+                    "require", stmt.name, self.expr(cond.left, regime, cite),
+                    self.expr(cond.right, regime, cite),
+                    step_maker(f"requirement {expr_text(cond)}", cite), cond.op == ">",
+                ))  # fmt: skip
+                continue
+            name = stmt.name
+            value = stmt.value if stmt.value is not None else ast.Name(name, span=stmt.span)
+            if stmt.value is None:
+                self.model.resolved[id(value)] = ("var", name)
+            step_cite = cite_for(stmt.cite, regime, cite) if isinstance(stmt, ast.Let) else cite
+            kind = "show" if isinstance(stmt, ast.Show) else "let"
+            plan.append((kind, name, self.expr(value, regime, cite), None,
+                         step_maker(f"{name} = {expr_text(value)}", step_cite), False))  # fmt: skip
+
+        def run(env: Env, trace: Trace) -> tuple[dict[str, Any], list[Requirement]]:
+            shown: dict[str, Any] = {}
+            required: list[Requirement] = []
+            for kind, name, fn, rhs, make, strict in plan:
+                if kind == "require":
+                    achieved, needed = fn(env, trace), rhs(env, trace)  # type: ignore[misc]
+                    met = achieved > needed if strict else achieved >= needed
+                    trace.append(make(met))
+                    required.append((name, achieved, needed, met))
+                    continue
+                value = env[name] = fn(env, trace)  # type: ignore[index]
+                trace.append(make(value))
+                if kind == "show":
+                    shown[name] = value  # type: ignore[index]
+            return shown, required
+
+        return SummaryProgram(regime, run)
 
     def condition(self, expr: ast.Expr) -> Fn:
         """A condition outside any rule (a kind's `require`)."""
@@ -295,6 +349,9 @@ class Compiler:
                 index = self._index(id(e))
                 return lambda env, tr: pick((f(env, tr) for f in args), key=index.__getitem__)
             return lambda env, tr: pick(f(env, tr) for f in args)
+        if name == "sum":
+            key = ("sum", e.args[0].name)  # type: ignore[union-attr]
+            return lambda env, tr: env[key]
         if name in ("floor", "ceil"):
             rounding, f = (floor if name == "floor" else ceil), args[0]
             return lambda env, tr: rounding(f(env, tr))

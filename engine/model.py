@@ -73,7 +73,7 @@ class Signature:
 
 
 # How a `Name` node was resolved: a variable of the record or body, or a constant.
-Resolved = tuple[str, Any]  # ("var", name) | ("member", name) | ("param", value)
+Resolved = tuple[str, Any]  # ("var" | "member" | "sum", name) | ("param", value)
 
 
 @dataclass
@@ -86,3 +86,5 @@ class Model:
     rules: dict[tuple[str, str], ast.Rule]  # (kind, regime) -> rule
     resolved: dict[int, Resolved]  # id(ast.Name) -> resolution
     enum_of: dict[int, str]  # id of an ordered comparison, min/max or lower/higher -> its enum
+    summaries: dict[str, ast.Summary]  # regime -> its year summary
+    shown: dict[int, list[str]]  # id(summary or window) -> the names it shows, in order

@@ -390,6 +390,43 @@ class _ToAst(Transformer[Token, Any]):
             span=self._s(meta),
         )
 
+    # summaries
+    def label_entry(self, meta: Any, ch: list[Token]) -> tuple[str, str]:
+        return (str(ch[0]), _ESCAPE.sub(r"\1", ch[1][1:-1]))
+
+    def labels(self, meta: Any, ch: list[tuple[str, str]]) -> ast.Labels:
+        return ast.Labels(tuple(ch), span=self._s(meta))
+
+    def show(self, meta: Any, ch: list[Any]) -> ast.Show:
+        value = ch[-1] if len(ch) > 1 and not isinstance(ch[-1], _Label) else None
+        return ast.Show(str(ch[0]), _label(ch), value, span=self._s(meta))
+
+    def named_requirement(self, meta: Any, ch: list[Any]) -> ast.Requirement:
+        return ast.Requirement(str(ch[0]), _label(ch), ch[-1], span=self._s(meta))
+
+    def single_requirement(self, meta: Any, ch: list[Any]) -> ast.Requirement:
+        return ast.Requirement(None, None, ch[0], span=self._s(meta))
+
+    def summary(self, meta: Any, ch: list[Any]) -> ast.Summary:
+        body = _all((ast.Let, ast.Show, ast.Requirement), ch)
+        return ast.Summary(
+            tuple(_names(ch)), _label(ch), _of(ast.Cite, ch), body, span=self._s(meta)
+        )
+
+    def window(self, meta: Any, ch: list[Any]) -> ast.Window:
+        years = _of(_Years, ch)
+        body = _all((ast.Let, ast.Show, ast.Requirement), ch)
+        return ast.Window(
+            _ESCAPE.sub(r"\1", ch[0][1:-1]),
+            str(ch[1]),
+            years.first,
+            years.last,
+            _label(ch),
+            _of(ast.Cite, ch),
+            body,
+            span=self._s(meta),
+        )
+
     # expressions
     def number(self, meta: Any, ch: list[Token]) -> ast.Number:
         return ast.Number(_number(ch[0]), span=self._s(meta))

@@ -27,6 +27,7 @@ from engine.records import (
     Unreadable,
     show,
 )
+from engine.report import Reporter
 from engine.resources import bundled_policy_path
 from engine.schema import record_schema
 from engine.values import NotCounted, amount_value
@@ -80,7 +81,7 @@ class Policy:
         self.name, self.version, self.model, self.sources = name, version, model, sources
         symbols = model.symbols
         self.label = symbols.policy.label if symbols.policy else None
-        compiler = Compiler(model)
+        self.compiler = compiler = Compiler(model)
         self.programs: dict[tuple[str, str], Program] = compiler.programs()
         self.validators: dict[str, KindValidator] = {}
         for kind in model.kinds.values():
@@ -92,6 +93,7 @@ class Policy:
             symbols.regimes.values(), key=lambda r: (r.first is not None, r.first or 0)
         )
         self._regime_by_year: dict[int, str | None] = {}
+        self._reporter: Reporter | None = None
         self._kind_list = ", ".join(
             f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
         )
@@ -205,6 +207,17 @@ class Policy:
             f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: "
             + ", ".join(spans)
         )
+
+    # ── reports ─────────────────────────────────────────────────────────
+    def report(self, records: Iterable[Any]) -> list[dict[str, Any]]:
+        """Per person: a row per year, then per window; then a row per invalid record."""
+        return list(self.report_numbered(enumerate(records, 1)))
+
+    def report_numbered(self, items: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
+        """Like `report`, for records whose position is known; rows as they are ready."""
+        if self._reporter is None:
+            self._reporter = Reporter(self)
+        return self._reporter.rows(items)
 
     # ── schema ──────────────────────────────────────────────────────────
     def schema(self, kind: str | None = None) -> dict[str, Any]:

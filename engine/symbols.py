@@ -27,6 +27,9 @@ class Symbols:
     tables: dict[str, ast.Table] = field(default_factory=dict)
     functions: dict[str, ast.Function] = field(default_factory=dict)
     rules: list[ast.Rule] = field(default_factory=list)
+    headings: dict[str, str] = field(default_factory=dict)  # `labels { … }`
+    summaries: list[ast.Summary] = field(default_factory=list)
+    windows: dict[str, ast.Window] = field(default_factory=dict)
 
     def member(self, enum: str, word: str) -> str | None:
         """The canonical member of `enum` named or labelled `word`."""
@@ -65,6 +68,19 @@ def collect(modules: Iterable[ast.Module]) -> tuple[Symbols, list[Diagnostic]]:
         for decl in module.declarations:
             if isinstance(decl, ast.Rule):
                 symbols.rules.append(decl)
+                continue
+            if isinstance(decl, ast.Summary):
+                symbols.summaries.append(decl)
+                continue
+            if isinstance(decl, ast.Labels):
+                symbols.headings.update(decl.entries)
+                continue
+            if isinstance(decl, ast.Window):
+                if decl.name in symbols.windows:
+                    first = symbols.windows[decl.name].span
+                    diags.append(_duplicate("window", decl.name, decl.span, first))
+                else:
+                    symbols.windows[decl.name] = decl
                 continue
             if isinstance(decl, ast.PolicyDecl):
                 if symbols.policy is not None:

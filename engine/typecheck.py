@@ -35,7 +35,7 @@ from engine.types import (
     join,
 )
 
-BUILTINS = ("min", "max", "floor", "ceil", "lower", "higher")
+BUILTINS = ("min", "max", "floor", "ceil", "lower", "higher", "sum")
 ARITHMETIC = ("+", "-", "*", "/", "//", "%")
 
 
@@ -58,6 +58,7 @@ class ExprChecker(Narrowing):
         self.enum_of: dict[int, str] = {}
         self.groups: list[tuple[str, ...]] = []  # exactly-one groups of the current kind
         self.later_lets: dict[str, ast.Let] = {}
+        self.sum_names: dict[str, Ty] | None = None  # what `sum(…)` adds up, in a summary
 
     def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
@@ -92,6 +93,41 @@ class ExprChecker(Narrowing):
                 scope = self.narrow(stmt.condition, False, scope)
         self.later_lets = {}
         self.result(result, scope, expect, expect_members)
+
+    def summary(self, statements: tuple[ast.SummaryStatement, ...], scope: Scope) -> list[str]:
+        """Check a summary's lets, shows and requirements; the names it shows, in order."""
+        scope, shown = dict(scope), []
+        for stmt in statements:
+            if isinstance(stmt, ast.Requirement):
+                self._requirement(stmt, scope)
+                continue
+            if isinstance(stmt, ast.Show) and stmt.value is None:
+                if stmt.name not in scope or scope[stmt.name].origin != "let":
+                    self._unknown(stmt.name, "let", [n for n in scope if scope[n].origin == "let"],
+                                  stmt.span)  # fmt: skip
+                shown.append(stmt.name)
+                continue
+            value = self.infer(stmt.value, scope)  # type: ignore[arg-type]
+            if not (value.ty.numeric or value.ty in (BOOL, ERROR)):
+                self.error("type", f"a summary shows numbers or yes/no, not {value.ty}",
+                           stmt.value.span)  # type: ignore[union-attr]  # fmt: skip
+            if stmt.name in scope or stmt.name in self.params:
+                self.error("duplicate", f"`{stmt.name}` is already defined", stmt.span)
+            scope[stmt.name] = Binding(value, origin="let")
+            if isinstance(stmt, ast.Show):
+                shown.append(stmt.name)
+        return shown
+
+    def _requirement(self, req: ast.Requirement, scope: Scope) -> None:
+        cond = req.condition
+        if not (isinstance(cond, ast.Compare) and cond.op in (">=", ">")):
+            self.error(
+                "requirement-shape", "a requirement compares what was achieved with what is "
+                "required: `achieved >= required`", cond.span,
+            )  # fmt: skip
+            return
+        for side in (cond.left, cond.right):
+            self._numeric(self.infer(side, scope), side)
 
     def result(
         self, expr: ast.Expr, scope: Scope, expect: Ty, members: frozenset[str] | None
@@ -366,8 +402,29 @@ class ExprChecker(Narrowing):
                 )
         return Abstract(signature.returns, signature.returns_members)
 
+    def _sum(self, expr: ast.Call) -> Abstract:
+        if self.sum_names is None:
+            self.error(
+                "type",
+                "`sum` adds up a person's records; use it in a `summary` or `window`",
+                expr.span,
+            )
+            return Abstract(ERROR)
+        arg = expr.args[0] if len(expr.args) == 1 else None
+        if not isinstance(arg, ast.Name):
+            self.error("arity", "`sum` takes one name: a category, or a value of the year summary",
+                       expr.span)  # fmt: skip
+            return Abstract(ERROR)
+        if arg.name not in self.sum_names:
+            self._unknown(arg.name, "name to add up", self.sum_names, arg.span)
+            return Abstract(ERROR)
+        self.resolved[id(arg)] = ("sum", arg.name)
+        return Abstract(self.sum_names[arg.name])
+
     def _builtin(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> Abstract:
         name, args = expr.function, expr.args
+        if name == "sum":
+            return self._sum(expr)
         values = [self.infer(a, scope, expect) for a in args]
         if any(v.ty.base == "error" for v in values):
             return Abstract(ERROR)
