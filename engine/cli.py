@@ -11,12 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from engine.cases import Outcome, run_files
+from engine.cells import CellReader
 from engine.diagnostics import PolicyError, as_dict
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
+from engine.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
 from engine.policy import Policy, load
+from engine.progress import Progress
 from engine.resources import policies_dir
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -26,21 +30,72 @@ def _policy(args: argparse.Namespace) -> Policy:
     return load(args.policy)
 
 
-def _records(args: argparse.Namespace) -> Numbered:
+def _records(args: argparse.Namespace, policy: Policy, progress: Progress) -> Numbered:
     if args.file is None or args.file == "-":
         return json_lines(sys.stdin.buffer)
-    return read_records(Path(args.file))
+    cells = CellReader(policy.model)
+    return read_records(Path(args.file), cells, args.sheet, progress.read)
+
+
+def _writer(args: argparse.Namespace, policy: Policy, report: bool) -> Writer | None:
+    if args.output is None:
+        return None
+    path = Path(args.output)
+    if path.suffix.lower() not in OUTPUTS:
+        raise InputError(f"`{path}`: cannot write `{path.suffix}`; use one of {', '.join(OUTPUTS)}")
+    columns = report_columns(policy) if report else RESULT_COLUMNS
+    return Writer(path, columns, labels(policy), report)
+
+
+def _run(args: argparse.Namespace, report: bool) -> int:
+    policy = _policy(args)
+    progress = Progress(sys.stderr, not args.quiet)
+    numbered = _records(args, policy, progress)
+    rows = policy.report_numbered(numbered) if report else policy.evaluate_numbered(numbered)
+    writer = _writer(args, policy, report)
+    table_rows: list[dict[str, Any]] | None = [] if report and args.format == "table" else None
+    status = OK
+    try:
+        for row in rows:
+            if "error" in row:
+                status = FAILED
+            progress.done()
+            if writer is not None:
+                writer.write(row)
+            elif table_rows is not None:
+                table_rows.append(row)
+            else:
+                sys.stdout.write(dumps(row) + "\n")
+    finally:
+        progress.close()
+        if writer is not None:
+            writer.close()
+    if table_rows is not None:
+        _print_table(policy, table_rows)
+    return status
+
+
+def _print_table(policy: Policy, rows: list[dict[str, Any]]) -> None:
+    names = labels(policy)
+    summary = [r for r in rows if r["scope"] != "error"]
+    errors = [r for r in rows if r["scope"] == "error"]
+    columns = [
+        c
+        for c in report_columns(policy)
+        if not c.startswith(("error.", "required")) and c not in ("scope", "id")
+    ]
+    print(table(summary, columns, names))
+    if errors:
+        print()
+        print(table(errors, ["id", "error.code", "error.field", "error.message"], names))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    policy = _policy(args)
-    status = OK
-    write = sys.stdout.write
-    for result in policy.evaluate_numbered(_records(args)):
-        if "error" in result:
-            status = FAILED
-        write(dumps(result) + "\n")
-    return status
+    return _run(args, report=False)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _run(args, report=True)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -114,11 +169,28 @@ def parser() -> argparse.ArgumentParser:
     def with_policy(p: argparse.ArgumentParser) -> None:
         p.add_argument("--policy", metavar="PATH", help="policy folder or file (default: bundled)")
 
+    def with_records(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "file",
+            nargs="?",
+            metavar="FILE",
+            help=".jsonl, .json, .yaml, .csv or .xlsx (default: JSON Lines on stdin)",
+        )
+        p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+        p.add_argument("--output", "-o", metavar="FILE", help="write a .jsonl, .csv or .xlsx file")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+        with_policy(p)
+
     p = command("eval", cmd_eval, "one result per record, as JSON Lines, in input order")
+    with_records(p)
+    p = command("report", cmd_report, "per person: yearly sums, shortfalls, windows; then errors")
+    with_records(p)
     p.add_argument(
-        "file", nargs="?", metavar="FILE", help=".jsonl, .json or .yaml (default: stdin)"
+        "--format",
+        choices=("json", "table"),
+        default="json",
+        help="JSON Lines (default), or a table to read",
     )
-    with_policy(p)
     p = command("check", cmd_check, "parse and check policy files; print every diagnostic")
     p.add_argument(
         "path", nargs="?", metavar="PATH", help="policy folder or file (default: bundled)"
