@@ -8,9 +8,10 @@ one shared `Context`; every stage runs, so an officer sees every problem in one 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from engine import ast
 from engine.diagnostics import Diagnostic
@@ -48,6 +49,7 @@ class Context:
     summaries: dict[str, ast.Summary] = field(default_factory=dict)
     shown: dict[int, list[str]] = field(default_factory=dict)  # id(summary or window) -> shows
     exprs: ExprChecker | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def error(
         self, code: str, message: str, span: ast.Span | None, help: str | None = None
@@ -122,10 +124,29 @@ def _check_cite(ctx: Context, node: object) -> None:
 
 
 def check_params(ctx: Context) -> None:
+    """Parameter values, with any what-if overrides (which must name a parameter and keep
+    its type)."""
     for param in ctx.symbols.params.values():
         value = param.value
         if isinstance(value, ast.Number | ast.Text | ast.Bool):
             ctx.params[param.name] = value.value
+    for name, value in ctx.overrides.items():
+        if name not in ctx.params:
+            ctx.error("unknown-name", f"the override names no parameter `{name}`", None,
+                      did_you_mean(name, ctx.params))  # fmt: skip
+        elif _kind_of(value) != _kind_of(ctx.params[name]):
+            ctx.error("type", f"the override of `{name}` must be {_kind_of(ctx.params[name])}, "
+                      f"not {_kind_of(value)}", None)  # fmt: skip
+        else:
+            ctx.params[name] = value
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes or no"
+    if isinstance(value, int | Decimal):
+        return "a number"
+    return "a text"
 
 
 def resolve_type(
@@ -517,10 +538,13 @@ CHECKS: list[Callable[[Context], None]] = [
 ]
 
 
-def check(modules: Iterable[ast.Module]) -> tuple[Model | None, list[Diagnostic]]:
-    """Run every check; a `Model` only when there is no diagnostic."""
+def check(
+    modules: Iterable[ast.Module], overrides: Mapping[str, Any] | None = None
+) -> tuple[Model | None, list[Diagnostic]]:
+    """Run every check; a `Model` only when there is no diagnostic. `overrides` replace
+    parameter values (what-if checks)."""
     symbols, diags = collect(modules)
-    ctx = Context(symbols, diags)
+    ctx = Context(symbols, diags, overrides=dict(overrides or {}))
     for stage in CHECKS:
         stage(ctx)
     diags.extend(ctx.checker.diags)

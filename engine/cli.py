@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.cases import Outcome, run_files
+from engine.cases import Outcome, PolicyCache, run_files
 from engine.cells import CellReader
+from engine.coverage import Coverage
 from engine.diagnostics import PolicyError, as_dict
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
@@ -136,8 +138,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [default_cases()]
+    coverage = Coverage() if args.coverage else None
     passed = failed = 0
-    for outcome in run_files(paths):
+    for outcome in run_files(paths, PolicyCache(coverage)):
         if isinstance(outcome, Outcome) and outcome.passed:
             passed += 1
             if args.verbose:
@@ -146,8 +149,25 @@ def cmd_test(args: argparse.Namespace) -> int:
         failed += 1
         text = outcome.describe() if isinstance(outcome, Outcome) else outcome
         print(f"FAIL {text}")
+    status = OK if failed == 0 and passed > 0 else FAILED
+    if coverage is not None:
+        for where, what in coverage.missed():
+            print(f"not reached: {_relative(where)}: {what}")
+        covered = len(coverage.items) - len(coverage.missed())
+        print(f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
+              "rule branches, table cells and summaries)")  # fmt: skip
+        if args.min is not None and coverage.percent < args.min:
+            print(f"coverage is below the minimum of {args.min:g}%")
+            status = FAILED
     print(f"{passed} passed, {failed} failed")
-    return OK if failed == 0 and passed > 0 else FAILED
+    return status
+
+
+def _relative(place: str) -> str:
+    """A `file:line:col` place, its file relative to the working folder when inside it."""
+    file, _, rest = place.partition(":")
+    shown = os.path.relpath(file)
+    return f"{file if shown.startswith('..') else shown}:{rest}"
 
 
 def default_cases() -> Path:
@@ -203,6 +223,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list rule branches, table cells and summaries no case reached",
+    )
+    p.add_argument("--min", type=float, metavar="PCT", help="with --coverage: fail below PCT%%")
     return top
 
 

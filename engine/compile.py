@@ -16,7 +16,8 @@ from decimal import DecimalException
 from typing import Any
 
 from engine import ast
-from engine.model import Model
+from engine.coverage import Coverage, place
+from engine.model import Model, TableSpec
 from engine.printer import expr_text
 from engine.typecheck import BUILTINS
 from engine.types import EVERYTHING
@@ -100,9 +101,41 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 class Compiler:
     """Builds closures for one model; functions are compiled once per regime."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, coverage: Coverage | None = None) -> None:
         self.model = model
+        self.coverage = coverage
         self.functions: dict[tuple[str, str | None], Fn] = {}
+
+    def branches(self, fn: Fn, span: ast.Span, what: str, yes: str, no: str) -> Fn:
+        """`fn` as is, or (measuring coverage) noting which way each test went."""
+        coverage = self.coverage
+        if coverage is None:
+            return fn
+        where = place(span)
+        taken = coverage.declare(where, yes, f"{what} — {yes}")
+        passed = coverage.declare(where, no, f"{what} — {no}")
+        hits = coverage.hits
+
+        def noted(env: Env, tr: Trace) -> Any:
+            value = fn(env, tr)
+            hits.add(taken if value else passed)
+            return value
+
+        return noted
+
+    def reached(self, fn: Fn, span: ast.Span, suffix: str, what: str) -> Fn:
+        """`fn` as is, or (measuring coverage) noting that it ran."""
+        coverage = self.coverage
+        if coverage is None:
+            return fn
+        key = coverage.declare(place(span), suffix, what)
+        hits = coverage.hits
+
+        def noted(env: Env, tr: Trace) -> Any:
+            hits.add(key)
+            return fn(env, tr)
+
+        return noted
 
     def programs(self) -> dict[tuple[str, str], Program]:
         out = {}
@@ -113,6 +146,7 @@ class Compiler:
             run = self.body(
                 rule.body, rule.result, regime, cite, final=f"amount {expr_text(rule.result)}"
             )
+            run = self.reached(run, rule.span, regime, f"rule `{kind}` in `{regime}`")
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
         return out
 
@@ -140,6 +174,8 @@ class Compiler:
             plan.append((kind, name, self.expr(value, regime, cite), None,
                          step_maker(f"{name} = {expr_text(value)}", step_cite), False))  # fmt: skip
 
+        marks = self._requirement_marks(node)
+
         def run(env: Env, trace: Trace) -> tuple[dict[str, Any], list[Requirement]]:
             shown: dict[str, Any] = {}
             required: list[Requirement] = []
@@ -147,6 +183,8 @@ class Compiler:
                 if kind == "require":
                     achieved, needed = fn(env, trace), rhs(env, trace)  # type: ignore[misc]
                     met = achieved > needed if strict else achieved >= needed
+                    if marks:
+                        marks[0].add(marks[1][name][met])
                     trace.append(make(met))
                     required.append((name, achieved, needed, met))
                     continue
@@ -156,7 +194,25 @@ class Compiler:
                     shown[name] = value  # type: ignore[index]
             return shown, required
 
+        what = f"window `{node.name}`" if isinstance(node, ast.Window) else "year summary"
+        run = self.reached(run, node.span, regime, f"{what} in `{regime}`")
         return SummaryProgram(regime, run)
+
+    def _requirement_marks(
+        self, node: ast.Summary | ast.Window
+    ) -> tuple[set[str], dict[str | None, dict[bool, str]]] | None:
+        """Coverage items for each requirement met and not met (None: not measuring)."""
+        if self.coverage is None:
+            return None
+        marks: dict[str | None, dict[bool, str]] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Requirement):
+                where, what = place(stmt.span), f"requirement `{expr_text(stmt.condition)}`"
+                marks[stmt.name] = {
+                    True: self.coverage.declare(where, "met", f"{what} — met"),
+                    False: self.coverage.declare(where, "unmet", f"{what} — not met"),
+                }
+        return self.coverage.hits, marks
 
     def condition(self, expr: ast.Expr) -> Fn:
         """A condition outside any rule (a kind's `require`)."""
@@ -295,7 +351,10 @@ class Compiler:
             case ast.Membership(item, collection, negated):
                 return self._membership(item, collection, negated, regime, cite)
             case ast.If(condition, then, otherwise):
-                c = self.expr(condition, regime, cite)
+                c = self.branches(
+                    self.expr(condition, regime, cite), e.span,
+                    f"`if {expr_text(condition)}`", "then", "else",
+                )  # fmt: skip
                 t, o = self.expr(then, regime, cite), self.expr(otherwise, regime, cite)
                 return lambda env, tr: t(env, tr) if c(env, tr) else o(env, tr)
             case ast.Call():
@@ -418,36 +477,19 @@ class Compiler:
         table = self.model.tables[e.table]
         keys = [self.expr(k, regime, cite) for k in e.keys]
         step_cite = cite_for(table.cite, regime, cite)
-        name = e.table
         if table.is_bracket:
-            rows = tuple((within(interval), value) for interval, value in table.brackets)
-            f = keys[0]
-            made: dict[Any, Step] = {}
-
-            def bracket(env: Env, tr: Trace) -> Any:
-                key = f(env, tr)
-                found = made.get(key)
-                if found is None:
-                    value = next(v for inside, v in rows if inside(key))
-                    found = Step(step=f"{name}[{value_text(key)}]", cite=step_cite, value=value)
-                    if len(made) < CACHE_LIMIT:
-                        made[key] = found
-                tr.append(found)
-                return found["value"]
-
-            return bracket
+            return self._bracket(table, keys[0], step_cite)
+        name = e.table
         # each cell's step, made once
         cells = {
-            key: Step(
-                step=f"{name}[{key if isinstance(key, str) else ', '.join(key)}]",
-                cite=step_cite,
-                value=value,
-            )
+            key: Step(step=f"{name}[{_key_text(key)}]", cite=step_cite, value=value)
             for key, value in table.cells.items()
         }
         f = keys[0]
-        if len(keys) == 2:
-            g = keys[1]
+        g = keys[1] if len(keys) == 2 else None
+        if self.coverage is not None:
+            return self._covered_cells(table, cells, f, g)
+        if g is not None:
 
             def two(env: Env, tr: Trace) -> Any:
                 found = cells[(f(env, tr), g(env, tr))]
@@ -462,6 +504,56 @@ class Compiler:
             return found["value"]
 
         return one
+
+    def _covered_cells(self, table: TableSpec, cells: dict[Any, Step], f: Fn, g: Fn | None) -> Fn:
+        assert self.coverage is not None
+        hits, where = self.coverage.hits, place(table.span)  # type: ignore[arg-type]
+        marks = {
+            key: self.coverage.declare(
+                where, f"[{_key_text(key)}]", f"table `{table.name}` cell [{_key_text(key)}]"
+            )
+            for key in cells
+        }  # fmt: skip
+
+        def covered(env: Env, tr: Trace) -> Any:
+            key = f(env, tr) if g is None else (f(env, tr), g(env, tr))
+            hits.add(marks[key])
+            tr.append(cells[key])
+            return cells[key]["value"]
+
+        return covered
+
+    def _bracket(self, table: TableSpec, f: Fn, step_cite: str) -> Fn:
+        name = table.name
+        rows = [(within(interval), value, interval) for interval, value in table.brackets]
+        made: dict[Any, Step] = {}
+        coverage = self.coverage
+        marks: list[str] = []
+        if coverage is not None:
+            where, key = place(table.span), table.key_name or "x"  # type: ignore[arg-type]
+            marks = [
+                coverage.declare(where, i.describe("x"), f"table `{name}` row {i.describe(key)}")
+                for _, _, i in rows
+            ]
+
+        def bracket(env: Env, tr: Trace) -> Any:
+            key = f(env, tr)
+            found = made.get(key)
+            if found is None or marks:
+                row = next(n for n, (inside, _, _) in enumerate(rows) if inside(key))
+                if marks:
+                    coverage.hits.add(marks[row])  # type: ignore[union-attr]
+                found = Step(step=f"{name}[{value_text(key)}]", cite=step_cite, value=rows[row][1])
+                if len(made) < CACHE_LIMIT:
+                    made[key] = found
+            tr.append(found)
+            return found["value"]
+
+        return bracket
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else ", ".join(key)
 
 
 def _arith_message(error: Exception) -> str:

@@ -57,6 +57,7 @@ class TableSpec:
     brackets: list[tuple[Interval, Any]] = field(default_factory=list)
     cite: ast.Cite | None = None
     span: ast.Span | None = None
+    key_name: str | None = None  # a bracket table's key, for messages
 
     @property
     def is_bracket(self) -> bool:

@@ -9,14 +9,16 @@ records: one at a time (`evaluate`, raising `RecordError`) or as a stream
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from engine.check import check
 from engine.compile import Compiler, EvaluationError, Program
+from engine.coverage import Coverage
 from engine.diagnostics import Diagnostic, PolicyError
+from engine.model import Model
 from engine.parse import PolicySyntaxError, parse
 from engine.records import (
     INVALID,
@@ -40,8 +42,13 @@ def policy_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load(path: str | Path | None = None) -> Policy:
-    """Parse, check and compile a policy (default: the bundled one)."""
+def load(
+    path: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    coverage: Coverage | None = None,
+) -> Policy:
+    """Parse, check and compile a policy (default: the bundled one). `params` overrides
+    parameter values (what-if); `coverage` records which branches and cells run."""
     root = Path(path) if path is not None else bundled_policy_path()
     if not root.exists():
         raise PolicyError([Diagnostic("no-policy", f"no policy at `{root}`", None)], {})
@@ -63,25 +70,34 @@ def load(path: str | Path | None = None) -> Policy:
             diags.append(error.diagnostic)
     if diags:
         raise PolicyError(diags, sources)
-    model, diags = check(modules)
+    model, diags = check(modules, params)
     if model is None:
         raise PolicyError(diags, sources)
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.name.encode() + b"\0" + sources[str(file)].encode() + b"\0")
+    for key, value in sorted((params or {}).items()):
+        digest.update(f"param {key}={value}\0".encode())
     decl = model.symbols.policy
     name = decl.name if decl else (root.stem if root.is_file() else root.name)
-    return Policy(name, digest.hexdigest()[:12], model, sources)
+    return Policy(name, digest.hexdigest()[:12], model, sources, coverage)
 
 
 class Policy:
     """A loaded, checked and compiled policy."""
 
-    def __init__(self, name: str, version: str, model: Any, sources: dict[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        version: str,
+        model: Model,
+        sources: dict[str, str],
+        coverage: Coverage | None = None,
+    ) -> None:
         self.name, self.version, self.model, self.sources = name, version, model, sources
         symbols = model.symbols
         self.label = symbols.policy.label if symbols.policy else None
-        self.compiler = compiler = Compiler(model)
+        self.compiler = compiler = Compiler(model, coverage)
         self.programs: dict[tuple[str, str], Program] = compiler.programs()
         self.validators: dict[str, KindValidator] = {}
         for kind in model.kinds.values():

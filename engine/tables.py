@@ -67,7 +67,9 @@ class _TableBuilder:
                 "use a one-key bracket table, or key the grid by enums",
             )
             return None
-        spec = TableSpec(t.name, key_types, value_type, cite=t.cite, span=t.span)
+        spec = TableSpec(
+            t.name, key_types, value_type, cite=t.cite, span=t.span, key_name=t.keys[0].name
+        )
         header, *rows = t.rows
         columns = self._columns(header, key_types)
         width = len(header.cells)

@@ -13,7 +13,7 @@ POLICIES = PolicyCache()
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.file.stem}:{c.line}" for c in CASES])
 def test_golden_case(case) -> None:
-    outcome = run_case(case, POLICIES.get(case.policy_path))
+    outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
     assert outcome.passed, outcome.describe()
 
 
