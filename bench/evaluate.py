@@ -17,6 +17,7 @@ import argparse
 import gc
 import random
 import time
+from collections.abc import Iterator
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -323,6 +324,11 @@ def baseline_many(records: list[Any]) -> list[dict[str, Any]]:
 
 def generate(n: int, seed: int = 2021) -> list[dict[str, Any]]:
     """`n` valid records over every kind, both regimes, labels and names mixed."""
+    return list(stream(n, n // 10 + 1, seed))
+
+
+def stream(n: int, people: int, seed: int = 2021) -> Iterator[dict[str, Any]]:
+    """The same, one at a time, spread over `people` persons."""
     rnd = random.Random(seed)
 
     def pick(mapping: dict[str, str], keys: tuple[str, ...] | None = None) -> str:
@@ -382,16 +388,14 @@ def generate(n: int, seed: int = 2021) -> list[dict[str, Any]]:
         lambda: {"kind": "degree", "passed": rnd.random() < 0.8},
         lambda: {"kind": "self_study_exam", "subjects": rnd.randint(1, 4)},
     ]
-    records = []
     for i in range(n):
         record = rnd.choice(makers)()
         record.update(
             id=f"r{i + 1}",
-            person=f"p{rnd.randint(1, n // 10 + 1)}",
+            person=f"p{rnd.randint(1, people)}",
             year=rnd.choice((2017, 2018, 2019, 2020, 2021)),
         )
-        records.append(record)
-    return records
+        yield record
 
 
 def agree(engine_results: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> None:

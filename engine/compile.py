@@ -35,6 +35,7 @@ from engine.values import (
     value_text,
     within,
 )
+from engine.visit import walk
 
 Env = dict[str, Any]
 Trace = list[dict[str, Any]]
@@ -66,10 +67,12 @@ Requirement = tuple[str | None, Any, Any, bool]  # name, achieved, required, met
 @dataclass(frozen=True)
 class SummaryProgram:
     """A compiled year summary or window: `run(env, trace)` gives shown values and
-    requirements, where `env` holds `("sum", name)` totals and `year`."""
+    requirements, where `env` holds `("sum", name)` totals and `year`; steps go to
+    `trace` unless it is None."""
 
     regime: str
-    run: Callable[[Env, Trace], tuple[dict[str, Any], list[Requirement]]]
+    run: Callable[[Env, Trace | None], tuple[dict[str, Any], list[Requirement]]]
+    sums: tuple[str, ...]  # the names it adds up with `sum(…)`
 
 
 def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:
@@ -176,27 +179,37 @@ class Compiler:
 
         marks = self._requirement_marks(node)
 
-        def run(env: Env, trace: Trace) -> tuple[dict[str, Any], list[Requirement]]:
+        def run(env: Env, trace: Trace | None) -> tuple[dict[str, Any], list[Requirement]]:
+            sink = trace if trace is not None else []  # steps of functions it calls
             shown: dict[str, Any] = {}
             required: list[Requirement] = []
             for kind, name, fn, rhs, make, strict in plan:
                 if kind == "require":
-                    achieved, needed = fn(env, trace), rhs(env, trace)  # type: ignore[misc]
+                    achieved, needed = fn(env, sink), rhs(env, sink)  # type: ignore[misc]
                     met = achieved > needed if strict else achieved >= needed
                     if marks:
                         marks[0].add(marks[1][name][met])
-                    trace.append(make(met))
+                    if trace is not None:
+                        trace.append(make(met))
                     required.append((name, achieved, needed, met))
                     continue
-                value = env[name] = fn(env, trace)  # type: ignore[index]
-                trace.append(make(value))
+                value = env[name] = fn(env, sink)  # type: ignore[index]
+                if trace is not None:
+                    trace.append(make(value))
                 if kind == "show":
                     shown[name] = value  # type: ignore[index]
             return shown, required
 
         what = f"window `{node.name}`" if isinstance(node, ast.Window) else "year summary"
         run = self.reached(run, node.span, regime, f"{what} in `{regime}`")
-        return SummaryProgram(regime, run)
+        sums = tuple(
+            dict.fromkeys(
+                n.args[0].name  # type: ignore[union-attr]
+                for n in walk(node)
+                if isinstance(n, ast.Call) and n.function == "sum"
+            )
+        )
+        return SummaryProgram(regime, run, sums)
 
     def _requirement_marks(
         self, node: ast.Summary | ast.Window
@@ -407,7 +420,10 @@ class Compiler:
             if id(e) in self.model.enum_of:
                 index = self._index(id(e))
                 return lambda env, tr: pick((f(env, tr) for f in args), key=index.__getitem__)
-            return lambda env, tr: pick(f(env, tr) for f in args)
+            if len(args) == 2:
+                a, b = args
+                return lambda env, tr: pick(a(env, tr), b(env, tr))
+            return lambda env, tr: pick([f(env, tr) for f in args])
         if name == "sum":
             key = ("sum", e.args[0].name)  # type: ignore[union-attr]
             return lambda env, tr: env[key]

@@ -51,6 +51,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"`{name}` is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+
+
 def loads(text: str) -> Any:
     """Parse JSON with exact decimals."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    return _DECODER.decode(text)

@@ -34,6 +34,9 @@ from engine.resources import bundled_policy_path
 from engine.schema import record_schema
 from engine.values import NotCounted, amount_value
 
+# (id, person, year, program, value or NotCounted, trace)
+Decision = tuple[Any, Any, int, Program, Any, list[dict[str, Any]]]
+
 
 def policy_files(path: Path) -> list[Path]:
     """The `.rules` files of a policy folder, in name order; or the one file given."""
@@ -146,7 +149,9 @@ class Policy:
             self._regime_by_year[year] = found
         return self._regime_by_year[year]
 
-    def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
+    def decide(self, record: Any, position: int) -> Decision:
+        """Validate and evaluate one record: who, when, which program, the value and its
+        steps. Raises `RecordError`; `evaluate` and `report` build on it."""
         if type(record) is not dict:
             message = (
                 record.message
@@ -181,6 +186,11 @@ class Policy:
             value = program.run(env, trace)
         except EvaluationError as error:
             raise RecordError("evaluation_error", str(error)) from None
+        return ident, person, year, program, value, trace
+
+    def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
+        ident, person, year, program, value, trace = self.decide(record, position)
+        regime = program.regime
         if type(value) is NotCounted:
             amount, counted = 0, False
         else:

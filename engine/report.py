@@ -12,14 +12,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from engine.compile import Requirement, SummaryProgram
-from engine.records import INVALID
-from engine.values import amount_value
+from engine.records import INVALID, RecordError
+from engine.values import NotCounted, amount_value
 
 Totals = dict[str, Any]  # category -> total of counted amounts
 
 
 def _shown(value: Any) -> Any:
-    return value if isinstance(value, bool) else amount_value(value)
+    kind = type(value)
+    return value if kind is int or kind is bool else amount_value(value)
 
 
 def _requirements(row: dict[str, Any], required: list[Requirement]) -> None:
@@ -55,25 +56,30 @@ class Reporter:
     def rows(self, numbered: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
         people: dict[str, dict[int, Totals]] = {}
         errors: list[dict[str, Any]] = []
-        for result in self.policy.evaluate_numbered(numbered):
-            if "error" in result:
-                errors.append({"scope": "error", **result})
+        decide = self.policy.decide
+        for position, record in numbered:
+            try:
+                ident, person, year, program, value, _ = decide(record, position)
+            except RecordError as error:
+                errors.append(
+                    {"scope": "error", **self.policy.error_result(record, position, error)}
+                )
                 continue
-            person = result.get("person")
             if person is None:
-                errors.append(self._no_person(result))
+                errors.append(self._no_person(ident))
                 continue
-            totals = people.setdefault(person, {}).setdefault(result["year"], {})
-            category = result["category"]
-            totals[category] = totals.get(category, 0) + result["amount"]
+            totals = people.setdefault(person, {}).setdefault(year, {})
+            if type(value) is not NotCounted:
+                category = program.category
+                totals[category] = totals.get(category, 0) + value
         for person in sorted(people):
             yield from self.person_rows(person, people[person])
         yield from errors
 
-    def _no_person(self, result: dict[str, Any]) -> dict[str, Any]:
+    def _no_person(self, ident: Any) -> dict[str, Any]:
         message = "`person` is required to report; it must be a text"
         error = {"code": INVALID, "message": message, "field": "person"}
-        return {"scope": "error", "id": result["id"], "error": error,
+        return {"scope": "error", "id": ident, "error": error,
                 "policy": self.policy.name, "version": self.policy.version}  # fmt: skip
 
     def person_rows(self, person: str, years: dict[int, Totals]) -> Iterator[dict[str, Any]]:
@@ -93,9 +99,10 @@ class Reporter:
                 row.update({c: _shown(years[year].get(c, 0)) for c in self.categories})
                 yield row
                 continue
-            env: dict[Any, Any] = {("sum", c): years[year].get(c, 0) for c in self.categories}
+            totals = years[year]
+            env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
             env["year"] = year
-            shown, required = program.run(env, [])
+            shown, required = program.run(env, None)
             shown_by_year[year] = shown
             row.update({name: _shown(value) for name, value in shown.items()})
             _requirements(row, required)
@@ -113,9 +120,8 @@ class Reporter:
             if (window.first is None or year >= window.first)
             and (window.last is None or year <= window.last)
         ]
-        names = {name for shown in by_year.values() for name in shown}
-        env: dict[Any, Any] = {("sum", n): sum(s.get(n, 0) for s in inside) for n in names}
-        shown, required = program.run(env, [])
+        env: dict[Any, Any] = {("sum", n): sum([s.get(n, 0) for s in inside]) for n in program.sums}
+        shown, required = program.run(env, None)
         row: dict[str, Any] = {"scope": "window", "person": person, "window": window.name,
                                "regime": window.regime}  # fmt: skip
         row.update({name: _shown(value) for name, value in shown.items()})
