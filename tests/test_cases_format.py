@@ -1,5 +1,6 @@
 """The golden-case runner itself: unknown keys, mismatches, and its messages."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,90 @@ def test_cli_test_runs_the_project_cases(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["test"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.endswith(" passed, 0 failed")
+
+
+TABLE = """cases:
+  - name: 成果表
+    each: {year: 2021, kind: award, rank: 1}
+    table: |
+      level     tier   | amount
+      county    first  | 15
+      national  third  | 31
+"""
+
+
+def test_table_driven_case_reports_the_failing_row(tmp_path: Path) -> None:
+    path = write(tmp_path, TABLE)
+    (case,) = read_cases(path)
+    assert [r["level"] for r in case.records] == ["county", "national"]
+    outcome = run_case(case, load())
+    assert outcome.failures == ["line 7: row 2.amount: expected 31, got 30"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("level | amount\n      county", "table row 1 has 1 + 0 cells; the header has 1 + 1"),
+        ("level | points\n      county | 3", "`points` is not a result key"),
+        ("level amount\n      county 3", "a `table` starts with a header"),
+    ],
+)
+def test_table_format_errors(tmp_path: Path, table: str, message: str) -> None:
+    path = write(tmp_path, TABLE.split("    table: |")[0] + f"    table: |\n      {table}\n")
+    with pytest.raises(CaseFileError, match=re.escape(message)):
+        read_cases(path)
+
+
+def test_params_override_for_one_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(
+        tmp_path,
+        """cases:
+  - name: 字数门槛降为 800
+    params: {min_words: 800}
+    records: [{id: a, year: 2021, kind: paper, venue: cn_serial, words: 900,
+               authors: 1, position: 1}]
+    expect: {a: {amount: 15}}
+  - name: 原门槛
+    records: [{id: a, year: 2021, kind: paper, venue: cn_serial, words: 900,
+               authors: 1, position: 1}]
+    expect: {a: {counted: false, reason: too_short}}
+  - name: 不存在的参数
+    params: {min_word: 800}
+    records: []
+    expect: {a: {amount: 1}}
+""",
+    )
+    assert main(["test", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "error[unknown-name]: the override names no parameter `min_word`" in out
+    assert "did you mean `min_words`?" in out
+    assert out.splitlines()[-1] == "2 passed, 1 failed"
+
+
+def test_expect_report_mismatch_names_the_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """cases:
+  - name: 年度汇总
+    records: [{person: p1, year: 2021, kind: public_course, hours: 30}]
+    expect_report:
+      - {scope: year, person: p1, year: 2021, public_total: 31}
+      - {scope: year, person: p2, year: 2021}
+""",
+    )
+    (case,) = read_cases(path)
+    assert run_case(case, load()).failures == [
+        "report row (scope year, person p1, year 2021).public_total: expected 31, got 30",
+        "report row (scope year, person p2, year 2021): no such row",
+    ]
+
+
+def test_coverage_below_minimum_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, TABLE.replace("31", "30"))
+    assert main(["test", str(path), "--coverage", "--min", "50"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "1 passed, 0 failed"
+    assert out[-2] == "coverage is below the minimum of 50%"
+    assert any(
+        line.startswith("not reached: ") and "rule `paper` in `hours`" in line for line in out
+    )

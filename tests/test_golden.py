@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from engine.cases import PolicyCache, read_cases, run_case
+from engine.coverage import Coverage
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]
@@ -20,3 +21,12 @@ def test_golden_case(case) -> None:
 def test_golden_cases_are_many() -> None:
     assert len(CASES) >= 70
     assert sum(len(c.expect) for c in CASES) >= 350
+
+
+def test_golden_cases_reach_every_branch_cell_and_summary() -> None:
+    coverage = Coverage()
+    cache = PolicyCache(coverage)
+    for case in CASES:
+        assert run_case(case, cache.get(case.policy_path, case.params)).passed
+    assert coverage.missed() == []
+    assert coverage.percent == 100.0 and len(coverage.items) > 120

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import engine
+from engine.cells import CellReader
 from engine.inputs import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,11 +20,21 @@ def test_every_diagnostic_code_is_documented() -> None:
     assert missing == []
 
 
-def test_readme_main_job_evaluates_every_example() -> None:
+def test_readme_commands_are_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert readme[3] == (
+        "python3 -m pip install . && rules report examples/unit-2021.xlsx --format table"
+    )
+    assert readme[4] == "python3 -m pip install '.[test]' && python3 -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert readme[4] in ci
+
+
+def test_example_sheet_and_lines_report_the_same() -> None:
     policy = engine.load()
-    results = list(policy.evaluate_numbered(read_records(ROOT / "examples" / "records.jsonl")))
-    assert len(results) == 40
-    assert all("error" not in r for r in results)
+    sheet = read_records(ROOT / "examples" / "unit-2021.xlsx", CellReader(policy.model))
+    lines = read_records(ROOT / "examples" / "unit-2021.jsonl")
+    assert list(policy.report_numbered(sheet)) == list(policy.report_numbered(lines))
 
 
 def test_benchmark_baseline_agrees_with_the_engine() -> None:
