@@ -12,7 +12,6 @@ that memory follows the number of people, not of records.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from evaluate import stream
+
+from engine.jsonout import dumps
 
 WORKER = """
 import resource, sys, time
@@ -42,7 +43,7 @@ print(elapsed, peak, count)
 def write(path: Path, records: int, people: int) -> None:
     with path.open("w", encoding="utf-8") as out:
         for record in stream(records, people, seed=7):
-            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            out.write(dumps(record) + "\n")
 
 
 def measure(path: Path, mode: str) -> tuple[float, int, int]:

@@ -8,10 +8,12 @@ person-years (one total per category each), not with the number of records.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from engine.compile import Requirement, SummaryProgram
+from engine.jsonout import dumps, loads
 from engine.records import INVALID, RecordError
 from engine.values import NotCounted, amount_value
 
@@ -38,6 +40,26 @@ def _requirements(row: dict[str, Any], required: list[Requirement]) -> None:
     row["qualified"] = all(met for *_, met in required)
 
 
+class Spool:
+    """Rows kept for later in a temporary file once they pass a few megabytes, so that
+    many invalid records do not make a report's memory grow with its input."""
+
+    def __init__(self) -> None:
+        # open for the life of the report; closed once read back
+        self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=8 * 2**20, mode="w+", encoding="utf-8"
+        )
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._file.write(dumps(row) + "\n")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._file.seek(0)
+        for line in self._file:
+            yield loads(line)
+        self._file.close()
+
+
 class Reporter:
     """Builds report rows with a policy's compiled summaries."""
 
@@ -55,7 +77,7 @@ class Reporter:
 
     def rows(self, numbered: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
         people: dict[str, dict[int, Totals]] = {}
-        errors: list[dict[str, Any]] = []
+        errors = Spool()
         decide = self.policy.decide
         for position, record in numbered:
             try:
