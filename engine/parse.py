@@ -57,6 +57,29 @@ TERMINAL_WORDS = {
 
 _ESCAPE = re.compile(r"\\(.)")
 
+# Mistakes officers make, as small programs that make them: Lark matches the parser state
+# of a syntax error against these and the label becomes the diagnostic's help.
+COMMON_MISTAKES = {
+    "to compare, write `==`; a single `=` gives a name its value": [
+        'rule k { category c cite "x" when a = 1 then 2 amount 1 }',
+        'rule k { category c cite "x" amount if a = 1 then 1 else 2 }',
+        "kind k { n: int require n = 1 }",
+    ],
+    "`when CONDITION then RESULT`: the `then` is missing": [
+        'rule k { category c cite "x" when a > 1 not counted x amount 1 }',
+        'rule k { category c cite "x" when a > 1 2 amount 1 }',
+    ],
+    "no `:` after `amount` or `return`": [
+        'rule k { category c cite "x" amount: 1 }',
+        "function f() -> int { return: 1 }",
+    ],
+    "a field is `name: type`, e.g. `words: int >= 0`": [
+        "kind k { n int }",
+        'kind k { n "标签" int }',
+    ],
+    "a table row starts and ends with `|`": ["table t(level) -> int { | a | b |\n| x | 1 }"],
+}
+
 
 class PolicySyntaxError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
@@ -121,7 +144,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         found = f"`{token}`" if token.type != "NAME" else f"the name `{token}`"
         span = ast.Span(file, line, column, token.end_line or line, token.end_column or column + 1)
         expected = _expected_words(set(error.expected))
-        return Diagnostic("syntax", f"expected {expected}, found {found}", span)
+        hint = error.match_examples(parser().parse, COMMON_MISTAKES, use_accepts=True)
+        return Diagnostic("syntax", f"expected {expected}, found {found}", span, hint)
     expected = _expected_words(set(getattr(error, "expected", ()) or ()))
     last = source.rstrip().splitlines() or [""]
     line = len(last)

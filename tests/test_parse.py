@@ -138,3 +138,24 @@ def test_syntax_errors_in_words(source: str, code: str, message: str | None) -> 
     assert caught.value.diagnostic.code == code
     if message:
         assert caught.value.diagnostic.message == message
+
+
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        ('rule k { category c cite "x" when venue = none then 0 amount 1 }',
+         "to compare, write `==`; a single `=` gives a name its value"),
+        ('rule k { category c cite "x" when words < 1000 not counted too_short amount 1 }',
+         "`when CONDITION then RESULT`: the `then` is missing"),
+        ('rule k { category c cite "x" amount: share(a, b, c) }',
+         "no `:` after `amount` or `return`"),
+        ("kind paper { words int >= 0 }", "a field is `name: type`, e.g. `words: int >= 0`"),
+        ("table t(level) -> int {\n | 级别 | 学时 |\n | county | 1 \n}",
+         "a table row starts and ends with `|`"),
+    ],
+)  # fmt: skip
+def test_common_mistakes_get_a_hint(source: str, hint: str) -> None:
+    with pytest.raises(PolicySyntaxError) as caught:
+        parse(source, "t.rules")
+    assert caught.value.diagnostic.code == "syntax"
+    assert caught.value.diagnostic.help == hint
