@@ -22,6 +22,7 @@ from engine.model import Model
 from engine.parse import PolicySyntaxError, parse
 from engine.records import (
     INVALID,
+    LIMIT,
     NO_POLICY,
     UNKNOWN_KIND,
     KindValidator,
@@ -136,18 +137,20 @@ class Policy:
 
     def error_result(self, record: Any, position: int, error: RecordError) -> dict[str, Any]:
         ident = record.get("id", position) if isinstance(record, dict) else position
-        if not isinstance(ident, str | int) or isinstance(ident, bool):
+        if not _usable_id(ident):
             ident = position
         return {"id": ident, "error": error.as_dict(), "policy": self.name, "version": self.version}
 
     def regime_for(self, year: int) -> str | None:
-        if year not in self._regime_by_year:
-            found = None
+        """The regime in force in `year` (remembered for the first thousand years seen)."""
+        found = self._regime_by_year.get(year)
+        if found is None:
             for r in self.regimes:
                 if (r.first is None or year >= r.first) and (r.last is None or year <= r.last):
                     found = r.name
-            self._regime_by_year[year] = found
-        return self._regime_by_year[year]
+            if found is not None and len(self._regime_by_year) < 1000:
+                self._regime_by_year[year] = found
+        return found
 
     def decide(self, record: Any, position: int) -> Decision:
         """Validate and evaluate one record: who, when, which program, the value and its
@@ -165,21 +168,21 @@ class Policy:
             self._bad_kind(kind_name)
         assert validator is not None
         year = record.get("year")
-        if type(year) is not int:
+        if type(year) is not int or not 0 < year < 10_000:
             year = _year(year)
         ident = record.get("id", position)
-        if type(ident) is not str and (type(ident) is not int):
+        if not _usable_id(ident):
             raise RecordError(
                 INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id"
             )
         person = record.get("person")
         if person is not None and type(person) is not str:
             raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
-        env = validator.fields_of(record)
-        env["year"] = year
         regime = self._regime_by_year.get(year) or self.regime_for(year)
         if regime is None:
             raise RecordError(NO_POLICY, self._no_policy(year), "year")
+        env = validator.fields_of(record)
+        env["year"] = year
         program = self.programs[(validator.name, regime)]
         trace: list[dict[str, Any]] = []
         try:
@@ -251,9 +254,16 @@ class Policy:
         return record_schema(self.name, self.model, self.regimes, kind)
 
 
+def _usable_id(ident: Any) -> bool:
+    """An id is a text, or an integer within the limits (so that it can be echoed)."""
+    return type(ident) is str or (type(ident) is int and -LIMIT < ident < LIMIT)
+
+
 def _year(year: Any) -> int:
     if year is None:
         raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
-    if type(year) is Decimal and year.is_finite() and year == year.to_integral_value():
+    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < 4
+    if whole and year == year.to_integral_value() and year > 0:
         return int(year)
-    raise RecordError(INVALID, f"`year` must be an integer such as 2021; got {show(year)}", "year")
+    message = f"`year` must be a year (an integer from 1 to 9999) such as 2021; got {show(year)}"
+    raise RecordError(INVALID, message, "year")

@@ -52,13 +52,15 @@ def show(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:40] + "…"
         return f'"{shown}" (a text)'
     if isinstance(value, Decimal):
-        return (
-            format(value, "f") if value.is_finite() and abs(value.adjusted()) < 30 else str(value)
-        )
+        if value.is_finite() and abs(value.adjusted()) < 30 and value.as_tuple().exponent > -30:
+            return format(value, "f")
+        return f"{value:.6E}" if value.is_finite() else str(value)
     if isinstance(value, int):
-        return (
-            str(value) if abs(value) < 10**30 else f"{str(value)[:10]}… ({len(str(value))} digits)"
-        )
+        if abs(value) < 10**30:
+            return str(value)
+        return f"an integer of {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -81,23 +83,42 @@ def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
     return text
 
 
+# Numbers in records are limited so that no decimal operation can run away in time or
+# memory: at most 15 digits before the point and 12 after (a record's hours, words or
+# months never come near it).
+MAX_INTEGER_DIGITS, MAX_PLACES = 15, 12
+LIMIT = 10**MAX_INTEGER_DIGITS
+LIMIT_TEXT = (
+    f"numbers have at most {MAX_INTEGER_DIGITS} digits before the point and {MAX_PLACES} after"
+)
+
+
+def _within_limits(value: int | Decimal) -> bool:
+    if type(value) is int:
+        return -LIMIT < value < LIMIT
+    exponent = value.as_tuple().exponent
+    return value.adjusted() < MAX_INTEGER_DIGITS and (
+        isinstance(exponent, int) and exponent >= -MAX_PLACES
+    )
+
+
 def _integer(value: Any) -> int | None:
     kind = type(value)
     if kind is int:
-        return value
-    if kind is Decimal and value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    if kind is float and value.is_integer():
+        return value if -LIMIT < value < LIMIT else None
+    if kind is Decimal and value.is_finite() and value.adjusted() < MAX_INTEGER_DIGITS:
+        return int(value) if value == value.to_integral_value() else None
+    if kind is float and value.is_integer() and abs(value) < LIMIT:
         return int(value)
     return None
 
 
 def _number(value: Any) -> int | Decimal | None:
     kind = type(value)
-    if kind is int or (kind is Decimal and value.is_finite()):
-        return value
     if kind is float and value == value and value not in (float("inf"), float("-inf")):
-        return Decimal(repr(value))
+        value, kind = Decimal(repr(value)), Decimal
+    if kind is int or (kind is Decimal and value.is_finite()):
+        return value if _within_limits(value) else None
     return None
 
 
@@ -111,7 +132,12 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
     interval = spec.interval
 
     def fail(value: Any) -> RecordError:
-        return RecordError(INVALID, f"`{name}` must be {allowed}; got {show(value)}", name)
+        limits = ""
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            finite = not isinstance(value, Decimal) or value.is_finite()
+            if not finite or not _within_limits(value):
+                limits = f" ({LIMIT_TEXT})"
+        return RecordError(INVALID, f"`{name}` must be {allowed}; got {show(value)}{limits}", name)
 
     base = spec.ty.base
     if base in ("int", "number"):
@@ -126,6 +152,7 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
                 and high is None
                 and low is not None
                 and (value >= low if low_closed else value > low)
+                and value < LIMIT
             ):
                 return value
             x = parse(value)

@@ -1,9 +1,9 @@
 """JSON Schema (draft 2020-12) of a policy's records, derived from its kinds.
 
 Input: a checked `Model`. Output: a schema that accepts exactly the records the
-validator accepts, with one documented exception: a cross-field `require` condition
-(e.g. `position <= authors`) has no JSON Schema form; it is listed under
-`x-constraints` and checked by the engine alone.
+validator accepts, with two documented exceptions that JSON Schema cannot express
+exactly: a cross-field `require` condition (e.g. `position <= authors`), listed under
+`x-constraints`, and the limit of 12 decimal places; the engine alone checks them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 from engine import ast
 from engine.model import FieldSpec, KindSpec, Model
 from engine.printer import expr_text
+from engine.records import LIMIT
+from engine.types import Interval, intersect
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -28,7 +30,7 @@ def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, An
     base = spec.ty.base
     if base in ("int", "number"):
         out["type"] = "integer" if base == "int" else "number"
-        interval = spec.interval
+        interval = intersect(spec.interval, _magnitude(base))
         if interval.low is not None:
             out["minimum" if interval.low_closed else "exclusiveMinimum"] = interval.low
         if interval.high is not None:
@@ -48,9 +50,22 @@ def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, An
     return out
 
 
+def _magnitude(base: str) -> Interval:
+    """The engine's limits on numbers in records (see `records.LIMIT`)."""
+    if base == "int":
+        return Interval(-(LIMIT - 1), True, LIMIT - 1, True)
+    return Interval(-LIMIT, False, LIMIT, False)
+
+
 def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "id": {"type": ["string", "integer"], "description": "echoed in the result"},
+        "id": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "integer", "minimum": -(LIMIT - 1), "maximum": LIMIT - 1},
+            ],
+            "description": "echoed in the result",
+        },
         "person": {"type": "string"},
         "year": {"type": "integer", **years},
         "kind": {"enum": [kind.name] + ([kind.label] if kind.label else [])},
@@ -78,14 +93,15 @@ def kind_schema(kind: KindSpec, model: Model, years: dict[str, Any]) -> dict[str
 
 
 def _years(regimes: list[ast.Regime]) -> dict[str, Any]:
+    """Years from 1 to 9999, narrowed to those some regime covers."""
     firsts = [r.first for r in regimes]
     lasts = [r.last for r in regimes]
-    out: dict[str, Any] = {}
+    low, high = 1, 9999
     if regimes and None not in firsts:
-        out["minimum"] = min(f for f in firsts if f is not None)
+        low = max(low, min(f for f in firsts if f is not None))
     if regimes and None not in lasts:
-        out["maximum"] = max(x for x in lasts if x is not None)
-    return out
+        high = min(high, max(x for x in lasts if x is not None))
+    return {"minimum": low, "maximum": high}
 
 
 def record_schema(

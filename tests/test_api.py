@@ -233,3 +233,38 @@ def test_policy_error_lists_every_diagnostic(tmp_path) -> None:
     with pytest.raises(engine.PolicyError) as caught:
         engine.load(bad)
     assert [d.code for d in caught.value.diagnostics] == ["missing-rule", "unknown-name"]
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "shown"),
+    [
+        ({"kind": "overseas", "months": Decimal("1E+999999")}, "months", "1.000000E+999999"),
+        ({"kind": "public_course", "hours": Decimal("1E-999999")}, "hours", "1.000000E-999999"),
+        ({"kind": "public_course", "hours": Decimal("0.0000000000001")}, "hours", None),
+        (
+            {"kind": "self_study_exam", "subjects": 10**5000},
+            "subjects",
+            "an integer of 5001 digits",
+        ),
+        ({"kind": "overseas", "months": Decimal("NaN")}, "months", "NaN"),
+        ({"kind": "overseas", "months": float("inf")}, "months", "inf"),
+        ({"kind": "degree", "passed": True, "year": 10**5000}, "year", "an integer of 5001 digits"),
+        ({"kind": "degree", "passed": True, "id": 10**5000}, "id", "an integer of 5001 digits"),
+    ],
+)
+def test_numbers_beyond_the_limits_are_refused_at_once(record, field, shown) -> None:
+    with pytest.raises(engine.RecordError) as caught:
+        POLICY.evaluate({"year": 2019, **record})
+    assert caught.value.field == field
+    if shown is not None:
+        assert shown in caught.value.message
+    (result,) = POLICY.evaluate_many([{"year": 2019, **record}])
+    assert result["error"]["field"] == field and result["id"] == 1
+
+
+def test_the_largest_allowed_numbers_still_evaluate() -> None:
+    result = POLICY.evaluate({"year": 2019, "kind": "overseas", "months": 99999999999999})
+    assert result["amount"] == 40 + 5 * ((99999999999999 - 12) // 2)
+    small = POLICY.evaluate({"year": 2021, "kind": "public_course",
+                             "hours": Decimal("0.000000000001")})  # fmt: skip
+    assert small["amount"] == Decimal("1E-12")

@@ -79,4 +79,5 @@ def test_schema_of_sets_and_defaults() -> None:
     }
     assert props["fragile"] == {"title": "易碎", "type": "boolean", "default": False}
     assert props["count"] == {"title": "数量", "type": "integer", "minimum": 0, "maximum": 100}
-    assert "maximum" not in POLICY.schema()["oneOf"][0]["properties"]["year"]
+    year = POLICY.schema()["oneOf"][0]["properties"]["year"]
+    assert year == {"type": "integer", "minimum": 1, "maximum": 9999}

@@ -25,11 +25,12 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def engine_verdict(record: object) -> str:
-    """`valid`, `constraint` (only a cross-field require failed) or `invalid`."""
+    """`valid`, `constraint` (only what JSON Schema cannot say failed) or `invalid`."""
     try:
         POLICY.evaluate(record)
     except engine.RecordError as error:
-        return "constraint" if "must hold" in error.message else "invalid"
+        beyond_places = "12 after" in error.message and "E+" not in error.message
+        return "constraint" if "must hold" in error.message or beyond_places else "invalid"
     return "valid"
 
 
@@ -52,10 +53,15 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 def test_paper_fields_in_the_schema() -> None:
     paper = POLICY.schema("paper")
-    assert paper["properties"]["authors"] == {"title": "作者人数", "type": "integer", "minimum": 1}
+    assert paper["properties"]["authors"] == {
+        "title": "作者人数",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10**15 - 1,
+    }
     assert "全国统一刊号" in paper["properties"]["venue"]["enum"]
     assert paper["x-constraints"] == ["position <= authors"]
-    assert paper["properties"]["year"] == {"type": "integer", "maximum": 2021}
+    assert paper["properties"]["year"] == {"type": "integer", "minimum": 1, "maximum": 2021}
 
 
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.yaml")), ids=lambda p: p.stem)
@@ -65,7 +71,13 @@ def test_golden_records_agree(path: Path) -> None:
             assert_agree(record)
 
 
-def test_cross_field_constraint_is_the_one_difference() -> None:
+def test_decimal_places_beyond_twelve_are_the_other_difference() -> None:
+    record = {"year": 2021, "kind": "public_course", "hours": Decimal("0.0000000000001")}
+    assert engine_verdict(record) == "constraint"
+    assert VALIDATOR.is_valid({**record, "hours": 1e-13})
+
+
+def test_cross_field_constraint_is_one_difference() -> None:
     record = {
         "year": 2021,
         "kind": "paper",
