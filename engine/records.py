@@ -88,18 +88,26 @@ def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
 # months never come near it).
 MAX_INTEGER_DIGITS, MAX_PLACES = 15, 12
 LIMIT = 10**MAX_INTEGER_DIGITS
-LIMIT_TEXT = (
-    f"numbers have at most {MAX_INTEGER_DIGITS} digits before the point and {MAX_PLACES} after"
-)
 
 
 def _within_limits(value: int | Decimal) -> bool:
+    return _beyond_limits(value) is None
+
+
+def _beyond_limits(value: int | Decimal) -> str | None:
+    """Which limit a number breaks, in words, or None."""
     if type(value) is int:
-        return -LIMIT < value < LIMIT
-    exponent = value.as_tuple().exponent
-    return value.adjusted() < MAX_INTEGER_DIGITS and (
-        isinstance(exponent, int) and exponent >= -MAX_PLACES
-    )
+        too_large = not -LIMIT < value < LIMIT
+    elif not value.is_finite():
+        return "numbers are finite"
+    else:
+        exponent = value.as_tuple().exponent
+        if value.adjusted() < MAX_INTEGER_DIGITS and isinstance(exponent, int):
+            if exponent < -MAX_PLACES:
+                return f"numbers have at most {MAX_PLACES} decimal places"
+            return None
+        too_large = value.adjusted() >= MAX_INTEGER_DIGITS
+    return f"numbers have at most {MAX_INTEGER_DIGITS} digits" if too_large else None
 
 
 def _integer(value: Any) -> int | None:
@@ -131,12 +139,13 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
     name, allowed = spec.name, allowed_text(spec, labels)
     interval = spec.interval
 
+    numeric = spec.ty.numeric
+
     def fail(value: Any) -> RecordError:
-        limits = ""
-        if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            finite = not isinstance(value, Decimal) or value.is_finite()
-            if not finite or not _within_limits(value):
-                limits = f" ({LIMIT_TEXT})"
+        broken = None
+        if numeric and isinstance(value, int | Decimal) and not isinstance(value, bool):
+            broken = _beyond_limits(value)
+        limits = f" ({broken})" if broken else ""
         return RecordError(INVALID, f"`{name}` must be {allowed}; got {show(value)}{limits}", name)
 
     base = spec.ty.base

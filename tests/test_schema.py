@@ -29,7 +29,7 @@ def engine_verdict(record: object) -> str:
     try:
         POLICY.evaluate(record)
     except engine.RecordError as error:
-        beyond_places = "12 after" in error.message and "E+" not in error.message
+        beyond_places = "decimal places" in error.message
         return "constraint" if "must hold" in error.message or beyond_places else "invalid"
     return "valid"
 
