@@ -101,13 +101,20 @@ def _beyond_limits(value: int | Decimal) -> str | None:
     elif not value.is_finite():
         return "numbers are finite"
     else:
-        exponent = value.as_tuple().exponent
-        if value.adjusted() < MAX_INTEGER_DIGITS and isinstance(exponent, int):
-            if exponent < -MAX_PLACES:
-                return f"numbers have at most {MAX_PLACES} decimal places"
-            return None
         too_large = value.adjusted() >= MAX_INTEGER_DIGITS
+        if not too_large and _places(value) > MAX_PLACES:
+            return f"numbers have at most {MAX_PLACES} decimal places"
     return f"numbers have at most {MAX_INTEGER_DIGITS} digits" if too_large else None
+
+
+def _places(value: Decimal) -> int:
+    """Digits after the decimal point, as written (`2.50` has 2)."""
+    text = str(value)  # cheaper than as_tuple() for the usual short numbers
+    if "E" in text:
+        exponent = value.as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    point = text.find(".")
+    return 0 if point < 0 else len(text) - point - 1
 
 
 def _integer(value: Any) -> int | None:
