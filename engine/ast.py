@@ -471,8 +471,17 @@ Declaration = (
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """A `#` comment: not part of the meaning, kept for documents and formatting."""
+
+    text: str
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Module:
-    """One parsed `.rules` file."""
+    """One parsed `.rules` file; its comments do not take part in equality."""
 
     file: str
     declarations: tuple[Declaration, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)

@@ -308,6 +308,7 @@ def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
         optional=decl.optional or decl.default is not None,
         default=default,
         span=decl.span,
+        decl=decl,
     )
 
 

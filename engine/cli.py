@@ -18,6 +18,7 @@ from engine.cases import Outcome, PolicyCache, run_files
 from engine.cells import CellReader
 from engine.coverage import Coverage
 from engine.diagnostics import PolicyError, as_dict
+from engine.document import Document, html_page, markdown
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
 from engine.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
@@ -170,6 +171,18 @@ def _relative(place: str) -> str:
     return f"{file if shown.startswith('..') else shown}:{rest}"
 
 
+def cmd_doc(args: argparse.Namespace) -> int:
+    policy = load(args.policy_path)
+    blocks = Document(policy).blocks()
+    title = policy.label or policy.name
+    text = html_page(blocks, title) if args.html else markdown(blocks)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return OK
+
+
 def default_cases() -> Path:
     """The project's own golden cases: `tests/golden` beside the policies."""
     return policies_dir().parent / "tests" / "golden"
@@ -220,6 +233,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("kind", nargs="?", metavar="KIND", help="one kind, by name or label")
     p.add_argument("--compact", action="store_true", help="one line")
     with_policy(p)
+    p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
+    p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    p.add_argument("--html", action="store_true", help="one self-contained HTML page")
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")

@@ -28,6 +28,7 @@ class FieldSpec:
     optional: bool = False  # may be left out of a record
     default: Any = None  # the value used when left out (None: stays absent)
     span: ast.Span | None = None
+    decl: ast.FieldDecl | None = None  # as written
 
     @property
     def may_be_absent(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,10 @@ class PolicySyntaxError(Exception):
         super().__init__(diagnostic.message)
 
 
+_COMMENTS: list[Token] = []  # filled by the lexer during one parse, under _LOCK
+_LOCK = threading.Lock()
+
+
 @functools.cache
 def parser() -> Lark:
     """The LALR parser, built once from the grammar file."""
@@ -95,6 +100,7 @@ def parser() -> Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _COMMENTS.append},
     )
 
 
@@ -102,11 +108,23 @@ def parse(source: str, file: str) -> ast.Module:
     """Parse one file; raise `PolicySyntaxError` at the first syntax error."""
     if source.startswith("\ufeff"):
         source = source[1:]
-    try:
-        tree = parser().parse(source)
-    except UnexpectedInput as error:
-        raise PolicySyntaxError(_syntax_diagnostic(error, source, file)) from None
-    return ast.Module(file, tuple(_ToAst(file).transform(tree).children))
+    with _LOCK:
+        _COMMENTS.clear()
+        try:
+            tree = parser().parse(source)
+        except UnexpectedInput as error:
+            raise PolicySyntaxError(_syntax_diagnostic(error, source, file)) from None
+        finally:
+            tokens = list(_COMMENTS)
+            _COMMENTS.clear()
+    comments = tuple(
+        ast.Comment(
+            t[1:].strip(),
+            span=ast.Span(file, t.line or 0, t.column or 0, t.end_line or 0, t.end_column or 0),
+        )
+        for t in tokens
+    )
+    return ast.Module(file, tuple(_ToAst(file).transform(tree).children), comments)
 
 
 def _describe_terminal(name: str) -> str:

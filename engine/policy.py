@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine import ast
 from engine.check import check
 from engine.compile import Compiler, EvaluationError, Program
 from engine.coverage import Coverage
@@ -84,7 +85,9 @@ def load(
         digest.update(f"param {key}={value}\0".encode())
     decl = model.symbols.policy
     name = decl.name if decl else (root.stem if root.is_file() else root.name)
-    return Policy(name, digest.hexdigest()[:12], model, sources, coverage)
+    policy = Policy(name, digest.hexdigest()[:12], model, sources, coverage)
+    policy.modules = modules
+    return policy
 
 
 class Policy:
@@ -99,6 +102,7 @@ class Policy:
         coverage: Coverage | None = None,
     ) -> None:
         self.name, self.version, self.model, self.sources = name, version, model, sources
+        self.modules: list[ast.Module] = []  # the parsed files, comments included
         symbols = model.symbols
         self.label = symbols.policy.label if symbols.policy else None
         self.compiler = compiler = Compiler(model, coverage)

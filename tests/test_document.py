@@ -1,0 +1,74 @@
+"""`rules doc`: the policy as a document, and the committed one kept current."""
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.cli import main
+from engine.document import Document, html_page, markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = engine.load(ROOT / "policies" / "binzhou")
+
+
+def test_committed_policy_document_is_current() -> None:
+    """docs/policy-binzhou.md is generated; regenerate it with
+    `rules doc policies/binzhou -o docs/policy-binzhou.md` after changing the policy."""
+    committed = (ROOT / "docs" / "policy-binzhou.md").read_text(encoding="utf-8")
+    assert committed == markdown(Document(POLICY).blocks())
+
+
+def test_tables_are_grids_as_in_the_notice() -> None:
+    text = markdown(Document(POLICY).blocks())
+    assert "| 项目 | 一等奖 | 二等奖 | 三等奖 | 鉴定成果 |\n|---|---|---|---|---|\n" in text
+    assert "| 县区级 | 15 | 13 | 11 | 8 |" in text
+    assert "| 国际级 | 25 | — | — | — | 18 | 12 | 8 |" in text
+    assert "| [6, 12] | 40 |" in text and "| < 1 | 15 |" in text
+
+
+def test_rules_in_words_with_cite_and_reading() -> None:
+    text = markdown(Document(POLICY).blocks())
+    assert "### `paper` 报刊论文（各制度）" in text
+    assert "类别：折算（`converted`）。依据：hours：附件一(三)1；credits：附件二(六)1" in text
+    assert "- 若 `words < min_words`，则为 `not counted too_short`" in text
+    assert "> Reading A2：专利同样适用鉴定成果的位次规则" in text
+    assert (
+        "| `min_words` | 论文最低字数 | `1000` | hours：附件一(三)；credits：附件二(六) |" in text
+    )
+    assert "- 要求：`total >= window_2017_2019_required`" in text
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.links += [v or "" for k, v in attrs if k in ("href", "src")]
+
+
+def test_html_is_one_self_contained_page() -> None:
+    page = html_page(Document(POLICY).blocks(), "binzhou")
+    parser = _Tags()
+    parser.feed(page)
+    assert parser.links == []  # no stylesheet, script, font or image from elsewhere
+    assert parser.tags.count("table") > 20 and "style" in parser.tags
+    assert "<td>县区级</td><td>15</td>" in page
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_cli_writes_the_document(tmp_path: Path, html: bool) -> None:
+    out = tmp_path / ("policy.html" if html else "policy.md")
+    assert (
+        main(
+            ["doc", str(ROOT / "policies" / "binzhou"), "-o", str(out)]
+            + (["--html"] if html else [])
+        )
+        == 0
+    )
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>" if html else "# 滨州市 2021 年度专业技术人员继续教育")
