@@ -19,6 +19,7 @@ from engine.cells import CellReader
 from engine.coverage import Coverage
 from engine.diagnostics import PolicyError, as_dict
 from engine.document import Document, html_page, markdown
+from engine.explain import Explainer
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
 from engine.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
@@ -171,6 +172,37 @@ def _relative(place: str) -> str:
     return f"{file if shown.startswith('..') else shown}:{rest}"
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    explainer = Explainer(policy)
+    numbered = _records(args, policy, Progress(sys.stderr, False))
+    status = OK
+    if args.report:
+        traces: list[Any] = []
+        rows = list(policy.report_numbered(numbered, traces))
+        for row, trace in traces:
+            lines = explainer.person_year(row, trace)
+            if args.format == "json":
+                print(dumps({"row": row, "steps": [dict(s) for s in trace], "text": lines}))
+            else:
+                print("\n".join(lines))
+        for row in rows:
+            if row["scope"] == "error":
+                status = FAILED
+                print(
+                    dumps(row)
+                    if args.format == "json"
+                    else f"记录 {row['id']}：{row['error']['message']}"
+                )
+        return status
+    for position, record in numbered:
+        explained = explainer.record(record, position)
+        if "error" in explained:
+            status = FAILED
+        print(dumps(explained) if args.format == "json" else explainer.text(explained))
+    return status
+
+
 def cmd_doc(args: argparse.Namespace) -> int:
     policy = load(args.policy_path)
     blocks = Document(policy).blocks()
@@ -232,6 +264,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("schema", cmd_schema, "the JSON Schema of records, derived from the policy")
     p.add_argument("kind", nargs="?", metavar="KIND", help="one kind, by name or label")
     p.add_argument("--compact", action="store_true", help="one line")
+    with_policy(p)
+    p = command("explain", cmd_explain, "each record's derivation, step by step, in words")
+    p.add_argument("file", nargs="?", metavar="FILE", help="records (default: JSON Lines on stdin)")
+    p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+    p.add_argument("--report", action="store_true", help="explain each person-year instead")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     with_policy(p)
     p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
     p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")

@@ -165,7 +165,8 @@ class Compiler:
                 plan.append((
                     "require", stmt.name, self.expr(cond.left, regime, cite),
                     self.expr(cond.right, regime, cite),
-                    step_maker(f"requirement {expr_text(cond)}", cite), cond.op == ">",
+                    step_maker(f"requirement {expr_text(cond)}", cite,
+                               ("require", stmt.name, cond)), cond.op == ">",
                 ))  # fmt: skip
                 continue
             name = stmt.name
@@ -175,7 +176,8 @@ class Compiler:
             step_cite = cite_for(stmt.cite, regime, cite) if isinstance(stmt, ast.Let) else cite
             kind = "show" if isinstance(stmt, ast.Show) else "let"
             plan.append((kind, name, self.expr(value, regime, cite), None,
-                         step_maker(f"{name} = {expr_text(value)}", step_cite), False))  # fmt: skip
+                         step_maker(f"{name} = {expr_text(value)}", step_cite,
+                                    ("let", name, value)), False))  # fmt: skip
 
         marks = self._requirement_marks(node)
 
@@ -249,7 +251,8 @@ class Compiler:
                     or (isinstance(stmt.value, ast.Call) and stmt.value.function not in BUILTINS)
                 )
                 text = f"{stmt.name} = {expr_text(stmt.value)}"
-                make = None if quiet else step_maker(text, cite_for(stmt.cite, regime, cite))
+                how = ("let", stmt.name, stmt.value)
+                make = None if quiet else step_maker(text, cite_for(stmt.cite, regime, cite), how)
                 steps.append((True, stmt.name, value, None, make))
             else:
                 text = f"when {expr_text(stmt.condition)} then {expr_text(stmt.result)}"
@@ -257,9 +260,10 @@ class Compiler:
                     self.expr(stmt.condition, regime, cite),
                     self.expr(stmt.result, regime, cite),
                 )
-                steps.append((False, "", cond, res, step_maker(text, cite)))
+                how = ("when", stmt.condition, stmt.result)
+                steps.append((False, "", cond, res, step_maker(text, cite, how)))
         final_fn = self.expr(result, regime, cite)
-        final_step = step_maker(final, cite) if final is not None else None
+        final_step = step_maker(final, cite, ("amount", result)) if final is not None else None
         plan = tuple(steps)
         if not plan:
             if final_step is None:
@@ -464,7 +468,8 @@ class Compiler:
             steps: list[Step] = []
             value = body(inner, steps)
             text = f"{fname}({', '.join([value_text(v) for v in values])})"
-            steps.append(Step(step=text, cite=step_cite, value=shown_value(value)))
+            how = ("call", fname, values)
+            steps.append(Step(how, step=text, cite=step_cite, value=shown_value(value)))
             return value, steps
 
         def call(env: Env, tr: Trace) -> Any:
@@ -498,7 +503,9 @@ class Compiler:
         name = e.table
         # each cell's step, made once
         cells = {
-            key: Step(step=f"{name}[{_key_text(key)}]", cite=step_cite, value=value)
+            key: Step(
+                ("lookup", name, key), step=f"{name}[{_key_text(key)}]", cite=step_cite, value=value
+            )
             for key, value in table.cells.items()
         }
         f = keys[0]
@@ -559,7 +566,12 @@ class Compiler:
                 row = next(n for n, (inside, _, _) in enumerate(rows) if inside(key))
                 if marks:
                     coverage.hits.add(marks[row])  # type: ignore[union-attr]
-                found = Step(step=f"{name}[{value_text(key)}]", cite=step_cite, value=rows[row][1])
+                found = Step(
+                    ("lookup", name, key),
+                    step=f"{name}[{value_text(key)}]",
+                    cite=step_cite,
+                    value=rows[row][1],
+                )
                 if len(made) < CACHE_LIMIT:
                     made[key] = found
             tr.append(found)

@@ -19,6 +19,7 @@ from engine.check import check
 from engine.compile import Compiler, EvaluationError, Program
 from engine.coverage import Coverage
 from engine.diagnostics import Diagnostic, PolicyError
+from engine.explain import Explainer
 from engine.model import Model
 from engine.parse import PolicySyntaxError, parse
 from engine.records import (
@@ -118,14 +119,22 @@ class Policy:
         )
         self._regime_by_year: dict[int, str | None] = {}
         self._reporter: Reporter | None = None
+        self._explainer: Explainer | None = None
         self._kind_list = ", ".join(
             f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
         )
 
     # ── one record ──────────────────────────────────────────────────────
-    def evaluate(self, record: Any) -> dict[str, Any]:
-        """The result of one record; raises `RecordError` if it is invalid."""
-        return self._evaluate(record, 1)
+    def evaluate(self, record: Any, position: int = 1) -> dict[str, Any]:
+        """The result of one record; raises `RecordError` if it is invalid. `position`
+        (its line or row) is the default `id`."""
+        return self._evaluate(record, position)
+
+    def explain(self, record: Any, position: int = 1) -> dict[str, Any]:
+        """The result of one record with its steps in words (or its error, in words)."""
+        if self._explainer is None:
+            self._explainer = Explainer(self)
+        return self._explainer.record(record, position)
 
     def evaluate_many(self, records: Iterable[Any]) -> Iterator[dict[str, Any]]:
         """One result or error object per record, in input order."""
@@ -246,11 +255,14 @@ class Policy:
         """Per person: a row per year, then per window; then a row per invalid record."""
         return list(self.report_numbered(enumerate(records, 1)))
 
-    def report_numbered(self, items: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
-        """Like `report`, for records whose position is known; rows as they are ready."""
+    def report_numbered(
+        self, items: Iterable[tuple[int, Any]], traces: list[Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Like `report`, for records whose position is known; rows as they are ready.
+        With `traces`, each year and window row's steps are appended to it as (row, steps)."""
         if self._reporter is None:
             self._reporter = Reporter(self)
-        return self._reporter.rows(items)
+        return self._reporter.rows(items, traces)
 
     # ── schema ──────────────────────────────────────────────────────────
     def schema(self, kind: str | None = None) -> dict[str, Any]:

@@ -69,13 +69,16 @@ class Reporter:
         compiler = policy.compiler
         self.categories = list(model.symbols.categories)
         self.years = {r: compiler.summary(s, r) for r, s in model.summaries.items()}
+        self.traces: list[Any] | None = None
         self.windows = [
             (w, compiler.summary(w, w.regime))
             for w in model.symbols.windows.values()
             if w.regime in model.summaries
         ]
 
-    def rows(self, numbered: Iterable[tuple[int, Any]]) -> Iterator[dict[str, Any]]:
+    def rows(
+        self, numbered: Iterable[tuple[int, Any]], traces: list[Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         people: dict[str, dict[int, Totals]] = {}
         errors = Spool()
         decide = self.policy.decide
@@ -94,6 +97,7 @@ class Reporter:
             if type(value) is not NotCounted:
                 category = program.category
                 totals[category] = totals.get(category, 0) + value
+        self.traces = traces
         for person in sorted(people):
             yield from self.person_rows(person, people[person])
         yield from errors
@@ -124,10 +128,13 @@ class Reporter:
             totals = years[year]
             env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
             env["year"] = year
-            shown, required = program.run(env, None)
+            trace = [] if self.traces is not None else None
+            shown, required = program.run(env, trace)
             shown_by_year[year] = shown
             row.update({name: _shown(value) for name, value in shown.items()})
             _requirements(row, required)
+            if self.traces is not None:
+                self.traces.append((row, trace))
             yield row
         for window, program in self.windows:
             if window.regime in regimes:
@@ -143,9 +150,12 @@ class Reporter:
             and (window.last is None or year <= window.last)
         ]
         env: dict[Any, Any] = {("sum", n): sum([s.get(n, 0) for s in inside]) for n in program.sums}
-        shown, required = program.run(env, None)
+        trace = [] if self.traces is not None else None
+        shown, required = program.run(env, trace)
         row: dict[str, Any] = {"scope": "window", "person": person, "window": window.name,
                                "regime": window.regime}  # fmt: skip
         row.update({name: _shown(value) for name, value in shown.items()})
         _requirements(row, required)
+        if self.traces is not None:
+            self.traces.append((row, trace))
         return row

@@ -77,10 +77,20 @@ class Step(dict[str, Any]):
     """One trace step — what was worked out, the clause it rests on, and the value.
 
     Steps are shared between results (the language is pure, so the same inputs always
-    give the same step), hence read-only.
+    give the same step), hence read-only. `how` says what kind of step it is, for
+    explanations: ("lookup", table, key), ("let", name, expr), ("when", condition,
+    result), ("call", function, arguments), ("amount", expr) or ("require", name, condition).
     """
 
-    __slots__ = ()
+    __slots__ = ("how",)
+
+    def __init__(self, how: tuple[Any, ...] = (), **entries: Any) -> None:
+        dict.__init__(self, **entries)
+        self.how = how
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles are plain (writable) dicts."""
+        return (dict, (dict(self),))
 
     def _read_only(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("trace steps are read-only; copy one with dict(step)")
@@ -92,14 +102,14 @@ class Step(dict[str, Any]):
 CACHE_LIMIT = 4096  # distinct values remembered per step or function
 
 
-def step_maker(text: str, cite: str) -> Callable[[Any], Step]:
+def step_maker(text: str, cite: str, how: tuple[Any, ...]) -> Callable[[Any], Step]:
     """The steps of one place in a policy, made once per distinct value."""
     made: dict[Any, Step] = {}
 
     def make(value: Any) -> Step:
         found = made.get(value)
         if found is None:
-            found = Step(step=text, cite=cite, value=shown_value(value))
+            found = Step(how, step=text, cite=cite, value=shown_value(value))
             if len(made) < CACHE_LIMIT:
                 made[value] = found
         return found
