@@ -7,6 +7,7 @@ error, an unreadable input or a policy that does not load.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -17,12 +18,14 @@ from typing import Any
 from engine.cases import Outcome, PolicyCache, run_files
 from engine.cells import CellReader
 from engine.coverage import Coverage
-from engine.diagnostics import PolicyError, as_dict
+from engine.diagnostics import PolicyError, as_dict, render
 from engine.document import Document, html_page, markdown
 from engine.explain import Explainer
+from engine.format import format_module
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
 from engine.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
+from engine.parse import PolicySyntaxError, parse
 from engine.policy import Policy, load
 from engine.progress import Progress
 from engine.resources import policies_dir
@@ -203,6 +206,36 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [policies_dir()]
+    files = [f for p in paths for f in (sorted(p.rglob("*.rules")) if p.is_dir() else [p])]
+    changed, broken = [], 0
+    for file in files:
+        source = file.read_text(encoding="utf-8")
+        try:
+            formatted = format_module(parse(source, str(file)), source)
+        except PolicySyntaxError as error:
+            print(render(error.diagnostic, {str(file): source}), file=sys.stderr)
+            broken += 1
+            continue
+        if formatted == source:
+            continue
+        changed.append(file)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                source.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                f"{file} (as is)", f"{file} (formatted)",
+            ))  # fmt: skip
+        elif args.check:
+            print(f"would reformat {file}")
+        else:
+            file.write_text(formatted, encoding="utf-8")
+            print(f"reformatted {file}")
+    if broken:
+        return USAGE
+    return FAILED if changed and (args.check or args.diff) else OK
+
+
 def cmd_doc(args: argparse.Namespace) -> int:
     policy = load(args.policy_path)
     blocks = Document(policy).blocks()
@@ -271,6 +304,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true", help="explain each person-year instead")
     p.add_argument("--format", choices=("text", "json"), default="text")
     with_policy(p)
+    p = command("fmt", cmd_fmt, "format .rules files the one canonical way, comments kept")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: policies)")
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file would change"
+    )
+    p.add_argument("--diff", action="store_true", help="change nothing; print what would change")
     p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
     p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")

@@ -100,7 +100,8 @@ class Document:
         self.policy = policy
         self.symbols = policy.model.symbols
         self.notes: dict[str, _Notes] = {
-            m.file: _Notes({c.span.line: c.text for c in m.comments}) for m in policy.modules
+            m.file: _Notes({c.span.line: c.text.strip() for c in m.comments})
+            for m in policy.modules
         }
         self.previous_end: dict[int, int] = {}
         for module in policy.modules:

@@ -119,7 +119,7 @@ def parse(source: str, file: str) -> ast.Module:
             _COMMENTS.clear()
     comments = tuple(
         ast.Comment(
-            t[1:].strip(),
+            t[1:].rstrip(),
             span=ast.Span(file, t.line or 0, t.column or 0, t.end_line or 0, t.end_column or 0),
         )
         for t in tokens
