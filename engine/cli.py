@@ -236,6 +236,12 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return FAILED if changed and (args.check or args.diff) else OK
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from engine.lsp import main as serve  # pygls loads only for the server
+
+    return serve()
+
+
 def cmd_doc(args: argparse.Namespace) -> int:
     policy = load(args.policy_path)
     blocks = Document(policy).blocks()
@@ -310,6 +316,7 @@ def parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing; exit 1 if a file would change"
     )
     p.add_argument("--diff", action="store_true", help="change nothing; print what would change")
+    command("lsp", cmd_lsp, "a language server for .rules files, on stdin and stdout")
     p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
     p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")

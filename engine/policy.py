@@ -62,31 +62,50 @@ def load(
     if not files:
         raise PolicyError([Diagnostic("no-policy", f"`{root}` holds no `.rules` file", None)], {})
     sources: dict[str, str] = {}
-    modules, diags = [], []
+    diags = []
     for file in files:
-        name = str(file)
         try:
-            sources[name] = file.read_text(encoding="utf-8")
+            sources[str(file)] = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            diags.append(Diagnostic("unreadable", f"cannot read `{name}`: {error}", None))
-            continue
+            diags.append(Diagnostic("unreadable", f"cannot read `{file}`: {error}", None))
+    if diags:
+        raise PolicyError(diags, sources)
+    fallback = root.stem if root.is_file() else root.name
+    return from_sources(sources, fallback, params, coverage)
+
+
+def parse_sources(sources: Mapping[str, str]) -> tuple[list[ast.Module], list[Diagnostic]]:
+    """Every file that parses, and a diagnostic for each that does not."""
+    modules, diags = [], []
+    for name, text in sources.items():
         try:
-            modules.append(parse(sources[name], name))
+            modules.append(parse(text, name))
         except PolicySyntaxError as error:
             diags.append(error.diagnostic)
+    return modules, diags
+
+
+def from_sources(
+    sources: Mapping[str, str],
+    fallback_name: str,
+    params: Mapping[str, Any] | None = None,
+    coverage: Coverage | None = None,
+) -> Policy:
+    """A policy from its files' texts (file name → text); `PolicyError` if it is wrong."""
+    modules, diags = parse_sources(sources)
     if diags:
         raise PolicyError(diags, sources)
     model, diags = check(modules, params)
     if model is None:
         raise PolicyError(diags, sources)
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.name.encode() + b"\0" + sources[str(file)].encode() + b"\0")
+    for name in sorted(sources, key=lambda n: Path(n).name):
+        digest.update(Path(name).name.encode() + b"\0" + sources[name].encode() + b"\0")
     for key, value in sorted((params or {}).items()):
         digest.update(f"param {key}={value}\0".encode())
     decl = model.symbols.policy
-    name = decl.name if decl else (root.stem if root.is_file() else root.name)
-    policy = Policy(name, digest.hexdigest()[:12], model, sources, coverage)
+    policy = Policy(decl.name if decl else fallback_name, digest.hexdigest()[:12], model,
+                    dict(sources), coverage)  # fmt: skip
     policy.modules = modules
     return policy
 
