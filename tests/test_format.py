@@ -100,3 +100,50 @@ def test_check_and_diff_change_nothing(tmp_path: Path, capsys: pytest.CaptureFix
     assert path.read_text(encoding="utf-8") == "param   a   =   1\n"
     assert main(["fmt", str(path)]) == 0
     assert path.read_text(encoding="utf-8") == "param a = 1\n"
+
+
+NAMES = st.sampled_from(["a", "b", "words", "级别", "x1", "total"])
+NUMBERS = st.one_of(st.integers(0, 10_000), st.decimals(0, 100, places=2)).map(str)
+
+
+def expressions() -> st.SearchStrategy[str]:
+    leaves = st.one_of(NAMES, NUMBERS, st.just("true"), st.just("level.national"))
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        op = st.sampled_from(["+", "-", "*", "/", "//", "%", "and", "or", "<", ">=", "=="])
+        return st.one_of(
+            st.tuples(inner, op, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"(if {t[0]} then {t[1]} else {t[2]})"),
+            st.tuples(NAMES, inner, inner).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(NAMES, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+            inner.map(lambda e: f"(not {e})"),
+            inner.map(lambda e: f"(-{e})"),
+        )
+
+    return st.recursive(leaves, grow, max_leaves=8)
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> str:
+    """Small random programs: a table grid, a kind and a rule with random expressions."""
+    rows = draw(st.lists(st.tuples(NAMES, NUMBERS), min_size=1, max_size=4))
+    grid = "\n".join(f"|{k}|{v}|" for k, v in rows)
+    lets = "\n".join(
+        f"let v{i} = {e}" for i, e in enumerate(draw(st.lists(expressions(), max_size=3)))
+    )
+    comment = draw(st.sampled_from(["", "  # 说明", "\n# 整行注释\n"]))
+    return (
+        f'table t(level) -> int "表" cite "x" {{ | 级别 | 值 |{comment}\n{grid} }}\n'
+        f"kind k {{ n: int >= {draw(NUMBERS)} }}{comment}\n"
+        f'rule k {{ category c cite "x"\n{lets}\nwhen {draw(expressions())} then '
+        f"{draw(expressions())}{comment}\namount {draw(expressions())} }}\n"
+    )
+
+
+@given(programs())
+@settings(max_examples=150, deadline=None)
+def test_generated_programs_format_to_the_same_meaning(source: str) -> None:
+    once = fmt(source)
+    assert parse(once, "t.rules").declarations == parse(source, "t.rules").declarations
+    assert len(parse(once, "t.rules").comments) == len(parse(source, "t.rules").comments)
+    assert fmt(once) == once
