@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import ast
-from engine.printer import expr_text, number_text
+from engine.printer import cell_text, expr_text, type_text
 
 Block = tuple[Any, ...]  # ("h", level, text) | ("p", text) | ("table", head, rows) | …
 
@@ -42,38 +42,8 @@ def _cite(cite: ast.Cite | None) -> str:
 
 
 def _cell(cell: ast.Cell) -> str:
-    match cell:
-        case ast.Hole():
-            return "—"
-        case ast.Name(name):
-            return name
-        case ast.Text(value):
-            return value
-        case ast.Number(value):
-            return number_text(value)
-        case ast.Bool(value):
-            return "true" if value else "false"
-        case ast.Bracket(low, low_closed, high, high_closed):
-            if low is not None and high is not None:
-                left, right = "[" if low_closed else "(", "]" if high_closed else ")"
-                return f"{left}{number_text(low)}, {number_text(high)}{right}"
-            if low is not None:
-                return f"{'≥' if low_closed else '>'} {number_text(low)}"
-            return f"{'≤' if high_closed else '<'} {number_text(high)}"  # type: ignore[arg-type]
-    return str(cell)
-
-
-def _type(spec: ast.TypeSpec) -> str:
-    if spec.is_set:
-        return f"set of {spec.name}"
-    text = spec.name
-    if spec.bounds:
-        text += " " + " and ".join(f"{b.op} {expr_text(b.value)}" for b in spec.bounds)
-    if spec.range is not None:
-        text += f" in {expr_text(spec.range.low)}..{expr_text(spec.range.high)}"
-    if spec.members is not None:
-        text += " in " + expr_text(spec.members)
-    return text
+    """A grid cell for readers: labels without their quotes."""
+    return cell.value if isinstance(cell, ast.Text) else cell_text(cell)
 
 
 def _words(stmt: Any) -> str:
@@ -160,7 +130,7 @@ class Document:
             for f in spec.fields.values():
                 decl = f.decl
                 assert decl is not None
-                written = _type(decl.type)
+                written = type_text(decl.type)
                 need = "必填"
                 if decl.default is not None:
                     need = f"默认 `{expr_text(decl.default)}`"
@@ -205,10 +175,10 @@ class Document:
     def _functions(self) -> list[Block]:
         out: list[Block] = [("h", 2, "函数 Functions")]
         for fn in self.symbols.functions.values():
-            params = ", ".join(f"{p.name}: {_type(p.type)}" for p in fn.params)
+            params = ", ".join(f"{p.name}: {type_text(p.type)}" for p in fn.params)
             out.append(("h", 3, f"`{fn.name}` {fn.label or ''}"))
             out.append(
-                ("p", f"`{fn.name}({params}) -> {_type(fn.returns)}`。依据：{_cite(fn.cite)}")
+                ("p", f"`{fn.name}({params}) -> {type_text(fn.returns)}`。依据：{_cite(fn.cite)}")
             )
             out += self._comments(fn)
             steps = [_words(s) for s in fn.body] + [f"结果为 `{expr_text(fn.result)}`"]

@@ -13,45 +13,21 @@ from typing import Any
 
 from engine import ast
 from engine.diagnostics import display_width
-from engine.document import _cell
-from engine.printer import expr_text, number_text
+from engine.printer import cell_text, expr_text, quote, type_text
 
 Line = tuple[int, str]  # (the source line it stands for, its text)
 INDENT = "    "
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _label(label: str | None) -> str:
-    return f" {_quote(label)}" if label is not None else ""
+    return f" {quote(label)}" if label is not None else ""
 
 
 def _cite(cite: ast.Cite | None) -> str:
     if cite is None:
         return ""
-    parts = [f"{r} {_quote(k)}" if r else _quote(k) for r, k in cite.keys]
+    parts = [f"{r} {quote(k)}" if r else quote(k) for r, k in cite.keys]
     return " cite " + ", ".join(parts)
-
-
-def _constant(expr: ast.Expr) -> str:
-    if isinstance(expr, ast.Number):
-        return number_text(expr.value)
-    return expr_text(expr)
-
-
-def _type(spec: ast.TypeSpec) -> str:
-    if spec.is_set:
-        return f"set of {spec.name}"
-    text = spec.name
-    if spec.bounds:
-        text += " " + " and ".join(f"{b.op} {_constant(b.value)}" for b in spec.bounds)
-    if spec.range is not None:
-        text += f" in {_constant(spec.range.low)}..{_constant(spec.range.high)}"
-    if spec.members is not None:
-        text += " in " + expr_text(spec.members)
-    return text
 
 
 def _years(first: int | None, last: int | None) -> str:
@@ -69,15 +45,6 @@ def _aligned(rows: list[list[str]]) -> list[str]:
         cells = [c + " " * (widths[i] - display_width(c)) for i, c in enumerate(row)]
         out.append("| " + " | ".join(cells) + " |")
     return out
-
-
-def _table_cell(cell: ast.Cell) -> str:
-    if isinstance(cell, ast.Text):
-        return _quote(cell.value)
-    if isinstance(cell, ast.Bracket) and cell.low is not None and cell.low == cell.high:
-        return f"== {number_text(cell.low)}"
-    text = _cell(cell)
-    return text.replace("≥", ">=").replace("≤", "<=")
 
 
 def _statement(stmt: Any, depth: int) -> list[Line]:
@@ -139,12 +106,12 @@ def declaration(decl: Any) -> list[Line]:
         case ast.Param(name, label, value, cite):
             cite_line = cite.span.line if cite else line
             return _header_and_cite(
-                f"param {name}{_label(label)} = {_constant(value)}", cite, line, cite_line
+                f"param {name}{_label(label)} = {expr_text(value)}", cite, line, cite_line
             )
         case ast.Labels(entries):
             width = max((display_width(n) for n, _ in entries), default=0)
             body = [
-                (decl.span.line, f"{INDENT}{n}{' ' * (width - display_width(n))} {_quote(t)}")
+                (decl.span.line, f"{INDENT}{n}{' ' * (width - display_width(n))} {quote(t)}")
                 for n, t in entries
             ]
             return [(line, "labels {"), *_spread(body, line, end), (end, "}")]
@@ -173,11 +140,12 @@ def declaration(decl: Any) -> list[Line]:
             body: list[Line] = []
             for f in fields:
                 optional = "optional " if f.optional else ""
-                default = f" = {_constant(f.default)}" if f.default is not None else ""
+                default = f" = {expr_text(f.default)}" if f.default is not None else ""
                 body.append(
                     (
                         f.span.line,
-                        f"{INDENT}{f.name}{_label(f.label)}: {optional}{_type(f.type)}{default}",
+                        f"{INDENT}{f.name}{_label(f.label)}: {optional}"
+                        f"{type_text(f.type)}{default}",
                     )
                 )
             for r in requires:
@@ -195,12 +163,12 @@ def declaration(decl: Any) -> list[Line]:
             head = f"table {name}({key_text}) -> {value_type}{_label(label)}"
             cite_line = cite.span.line if cite else line
             lines = _header_and_cite(head, cite, line, cite_line, own_line=True)
-            grid = _aligned([[_table_cell(c) for c in r.cells] for r in rows])
+            grid = _aligned([[cell_text(c) for c in r.cells] for r in rows])
             body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
             return [*lines, (rows[0].span.line, "{"), *body, (end, "}")]
         case ast.Function(name, params, returns, label, cite, body, result):
-            args = ", ".join(f"{p.name}: {_type(p.type)}" for p in params)
-            head = f"function {name}({args}) -> {_type(returns)}{_label(label)}"
+            args = ", ".join(f"{p.name}: {type_text(p.type)}" for p in params)
+            head = f"function {name}({args}) -> {type_text(returns)}{_label(label)}"
             cite_line = cite.span.line if cite else line
             lines = _header_and_cite(head, cite, line, cite_line, own_line=True)
             stmts = [x for s in body for x in _statement(s, 1)]
@@ -230,9 +198,7 @@ def declaration(decl: Any) -> list[Line]:
             head = f"summary year in {', '.join(regimes)}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
         case ast.Window(name, regime, first, last, label, cite, body):
-            head = (
-                f"window {_quote(name)} in {regime} years {_years(first, last)}{_label(label)} {{"
-            )
+            head = f"window {quote(name)} in {regime} years {_years(first, last)}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
     raise AssertionError(decl)
 

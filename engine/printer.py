@@ -17,7 +17,8 @@ def number_text(value: int | Decimal) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A text as a quoted literal of the language."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -44,7 +45,7 @@ def expr_text(expr: ast.Expr) -> str:
         case ast.Number(value):
             return number_text(value)
         case ast.Text(value):
-            return _quote(value)
+            return quote(value)
         case ast.Bool(value):
             return "true" if value else "false"
         case ast.Name(name):
@@ -80,3 +81,40 @@ def expr_text(expr: ast.Expr) -> str:
 def _wrap(expr: ast.Expr, minimum: int) -> str:
     text = expr_text(expr)
     return f"({text})" if precedence(expr) < minimum else text
+
+
+def type_text(spec: ast.TypeSpec) -> str:
+    """A field's or parameter's type as written: `int >= 1`, `level in city..national`."""
+    if spec.is_set:
+        return f"set of {spec.name}"
+    text = spec.name
+    if spec.bounds:
+        text += " " + " and ".join(f"{b.op} {expr_text(b.value)}" for b in spec.bounds)
+    if spec.range is not None:
+        text += f" in {expr_text(spec.range.low)}..{expr_text(spec.range.high)}"
+    if spec.members is not None:
+        text += " in " + expr_text(spec.members)
+    return text
+
+
+def cell_text(cell: ast.Cell) -> str:
+    """A table cell as written in a grid (a range as `[1, 2)`, `>= 4`)."""
+    match cell:
+        case ast.Hole():
+            return "—"
+        case ast.Name(name):
+            return name
+        case ast.Text(value):
+            return quote(value)
+        case ast.Number(value) | ast.Bool(value):
+            return expr_text(cell)
+        case ast.Bracket(low, low_closed, high, high_closed):
+            if low is not None and high is not None:
+                if low == high and low_closed and high_closed:
+                    return f"== {number_text(low)}"
+                left, right = "[" if low_closed else "(", "]" if high_closed else ")"
+                return f"{left}{number_text(low)}, {number_text(high)}{right}"
+            if low is not None:
+                return f"{'>=' if low_closed else '>'} {number_text(low)}"
+            return f"{'<=' if high_closed else '<'} {number_text(high)}"  # type: ignore[arg-type]
+    raise AssertionError(cell)
