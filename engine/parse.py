@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
@@ -104,10 +104,21 @@ def parser() -> Lark:
     )
 
 
+MAX_SOURCE = 2 * 2**20  # characters in one policy file
+MAX_DEPTH = 200  # levels of nesting in the syntax tree (an expression nested ~100 deep)
+
+
 def parse(source: str, file: str) -> ast.Module:
-    """Parse one file; raise `PolicySyntaxError` at the first syntax error."""
+    """Parse one file; raise `PolicySyntaxError` at the first syntax error, or where the
+    file is larger or nests deeper than the language allows."""
     if source.startswith("\ufeff"):
         source = source[1:]
+    if len(source) > MAX_SOURCE:
+        span = ast.Span(file, 1, 1, 1, 2)
+        raise PolicySyntaxError(Diagnostic(
+            "too-large", f"the file has {len(source):,} characters; a policy file has at most "
+            f"{MAX_SOURCE:,}", span, "split the policy into several files in its folder",
+        ))  # fmt: skip
     with _LOCK:
         _COMMENTS.clear()
         try:
@@ -117,6 +128,7 @@ def parse(source: str, file: str) -> ast.Module:
         finally:
             tokens = list(_COMMENTS)
             _COMMENTS.clear()
+    _check_depth(tree, file)
     comments = tuple(
         ast.Comment(
             t[1:].rstrip(),
@@ -125,6 +137,21 @@ def parse(source: str, file: str) -> ast.Module:
         for t in tokens
     )
     return ast.Module(file, tuple(_ToAst(file).transform(tree).children), comments)
+
+
+def _check_depth(tree: Tree[Token], file: str) -> None:
+    """Refuse trees nested deeper than `MAX_DEPTH`, before anything recurses into them."""
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            span = _span(file, meta)
+            raise PolicySyntaxError(Diagnostic(
+                "too-deep", f"this is nested more than {MAX_DEPTH} levels deep", span,
+                "name the inner parts with `let`, or split the expression",
+            ))  # fmt: skip
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
 def _describe_terminal(name: str) -> str:

@@ -268,3 +268,21 @@ def test_the_largest_allowed_numbers_still_evaluate() -> None:
     small = POLICY.evaluate({"year": 2021, "kind": "public_course",
                              "hours": Decimal("0.000000000001")})  # fmt: skip
     assert small["amount"] == Decimal("1E-12")
+
+
+def test_a_policy_file_too_large_is_a_diagnostic(tmp_path) -> None:
+    big = tmp_path / "big.rules"
+    big.write_text("# " + "x" * (2 * 2**20) + "\n", encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load(big)
+    assert [d.code for d in caught.value.diagnostics] == ["too-large"]
+
+
+def test_ten_thousand_nested_operations_are_a_diagnostic_not_a_crash(tmp_path) -> None:
+    deep = tmp_path / "deep.rules"
+    body = "-" * 10_000 + "n"
+    head = 'regime h { years 2020 unit h cite "x" }\ncategory c\nkind k { n: int }\n'
+    deep.write_text(head + f'rule k {{ category c cite "x" amount {body} }}\n', encoding="utf-8")
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load(deep)
+    assert [d.code for d in caught.value.diagnostics] == ["too-deep"]
