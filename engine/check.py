@@ -444,7 +444,7 @@ def check_rules(ctx: Context) -> None:
                 "missing-cite",
                 f"rule `{rule.kind}` has no `cite`",
                 rule.span,
-                'add the clause it comes from, e.g. `cite "附件一(三)1"`',
+                'add the clause it comes from, e.g. `cite "§3(1)"`',
             )
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:
@@ -486,7 +486,7 @@ def check_summaries(ctx: Context) -> None:
     for summary in symbols.summaries:
         if summary.cite is None:
             ctx.error("missing-cite", "this summary has no `cite`", summary.span,
-                      'add the clause it comes from, e.g. `cite "正文一"`')  # fmt: skip
+                      'add the clause it comes from, e.g. `cite "§1"`')  # fmt: skip
         for regime in summary.regimes:
             if regime not in symbols.regimes:
                 ctx.error("unknown-name", f"unknown regime `{regime}`", summary.span,

@@ -48,7 +48,7 @@ FULL_WIDTH = {
 TERMINAL_WORDS = {
     "NAME": "a name",
     "NUMBER": "a number",
-    "STRING": 'a quoted text like "国家级"',
+    "STRING": 'a quoted text like "标签"',
     "CMP": "a comparison (`<`, `<=`, `==`, `!=`, `>=`, `>`)",
     "MUL_OP": "`*`, `/`, `//` or `%`",
     "MINUS": "`-`",

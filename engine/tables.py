@@ -52,7 +52,7 @@ class _TableBuilder:
                 "missing-cite",
                 f"table `{t.name}` has no `cite`",
                 t.span,
-                'add the clause it comes from, e.g. `cite "附件一(二)"`',
+                'add the clause it comes from, e.g. `cite "§2"`',
             )
         keys = [self._type(k.type, k.span) for k in t.keys]
         value_type = self._type(t.value_type, t.span)

@@ -121,7 +121,7 @@ def test_bundled_policy_parses_and_every_node_has_a_span() -> None:
         (
             "kind k { n: int }\nrule k { category c amount n + }",
             "syntax",
-            'expected `(`, `-`, `{`, a name, a number or a quoted text like "国家级", found `}`',
+            'expected `(`, `-`, `{`, a name, a number or a quoted text like "标签", found `}`',
         ),
         (
             "kind k { n：int }",
