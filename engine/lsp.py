@@ -170,10 +170,15 @@ def _cite(cite: ast.Cite | None) -> str:
     return "\n\ncite: " + "; ".join(f"{r} {k}" if r else k for r, k in cite.keys)
 
 
+def _at(uri: str, position: types.Position) -> tuple[Any, str] | None:
+    """The declaration named by the word at `position`, and what to say of it."""
+    word = _word(uri, position)
+    return _declaration(_symbols(uri), word) if word else None
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: LanguageServer, params: types.HoverParams) -> types.Hover | None:
-    word = _word(params.text_document.uri, params.position)
-    found = _declaration(_symbols(params.text_document.uri), word) if word else None
+    found = _at(params.text_document.uri, params.position)
     if found is None:
         return None
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found[1]))
@@ -181,8 +186,7 @@ def hover(ls: LanguageServer, params: types.HoverParams) -> types.Hover | None:
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: LanguageServer, params: types.DefinitionParams) -> types.Location | None:
-    word = _word(params.text_document.uri, params.position)
-    found = _declaration(_symbols(params.text_document.uri), word) if word else None
+    found = _at(params.text_document.uri, params.position)
     if found is None:
         return None
     span = found[0].span
