@@ -28,10 +28,6 @@ class Coverage:
         self.items.setdefault(key, (where, description))
         return key
 
-    def merge(self, other: Coverage) -> None:
-        self.items.update(other.items)
-        self.hits |= other.hits
-
     def missed(self) -> list[tuple[str, str]]:
         """(place, what) of every item not reached, in place order."""
         return sorted(v for k, v in self.items.items() if k not in self.hits)

@@ -114,7 +114,7 @@ def declaration(decl: Any) -> list[Line]:
                 (decl.span.line, f"{INDENT}{n}{' ' * (width - display_width(n))} {quote(t)}")
                 for n, t in entries
             ]
-            return [(line, "labels {"), *_spread(body, line, end), (end, "}")]
+            return [(line, "labels {"), *body, (end, "}")]
         case ast.Enum(name, label, ordered, members):
             width = max((display_width(m.name) for m in members), default=0)
             body = [
@@ -209,11 +209,6 @@ def _summary(head: str, cite: ast.Cite | None, body: Any, line: int, end: int) -
         lines.append((cite.span.line, INDENT + _cite(cite).strip()))
     lines += [x for s in body for x in _statement(s, 1)]
     return [*lines, (end, "}")]
-
-
-def _spread(body: list[Line], first: int, last: int) -> list[Line]:
-    """Lines whose source line is unknown, placed just after the opening line."""
-    return [(first, text) for _, text in body]
 
 
 def format_module(module: ast.Module, source: str) -> str:
