@@ -553,10 +553,10 @@ class Compiler:
         coverage = self.coverage
         marks: list[str] = []
         if coverage is not None:
-            where, key = place(table.span), table.key_name or "x"  # type: ignore[arg-type]
+            key = table.key_name or "x"
             marks = [
-                coverage.declare(where, i.describe("x"), f"table `{name}` row {i.describe(key)}")
-                for _, _, i in rows
+                coverage.declare(place(span), "row", f"table `{name}` row {i.describe(key)}")
+                for (_, _, i), span in zip(rows, table.bracket_spans, strict=True)
             ]
 
         def bracket(env: Env, tr: Trace) -> Any:

@@ -56,6 +56,7 @@ class TableSpec:
     value_type: Ty
     cells: dict[Any, Any] = field(default_factory=dict)  # member or (row, column) -> value
     brackets: list[tuple[Interval, Any]] = field(default_factory=list)
+    bracket_spans: list[ast.Span] = field(default_factory=list)  # each bracket's row
     cite: ast.Cite | None = None
     span: ast.Span | None = None
     key_name: str | None = None  # a bracket table's key, for messages

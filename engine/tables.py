@@ -101,6 +101,7 @@ class _TableBuilder:
                     continue
                 if spec.is_bracket:
                     spec.brackets.append((key, value))
+                    spec.bracket_spans.append(row.span)
                 else:
                     spec.cells[(key, column) if len(key_types) == 2 else key] = value
         if spec.is_bracket:
