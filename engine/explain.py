@@ -52,16 +52,16 @@ class Explainer:
 
     def _values(self, expr: ast.Expr, env: dict[str, Any]) -> str:
         """`words = 800，min_words = 1000` for the names an expression uses."""
-        shown = []
+        shown: dict[str, str] = {}
         for node in walk(expr):
-            if not isinstance(node, ast.Name) or node.name in (s.split(" = ")[0] for s in shown):
+            if not isinstance(node, ast.Name) or node.name in shown:
                 continue
             how = self.policy.model.resolved.get(id(node))
             if how and how[0] == "param":
-                shown.append(f"{node.name} = {self.label(how[1])}")
+                shown[node.name] = self.label(how[1])
             elif node.name in env:
-                shown.append(f"{node.name} = {self.label(env[node.name])}")
-        return "，".join(shown)
+                shown[node.name] = self.label(env[node.name])
+        return "，".join(f"{name} = {value}" for name, value in shown.items())
 
     def _outcome(self, value: Any, unit: str) -> str:
         if isinstance(value, str) and value.startswith("not counted: "):

@@ -69,7 +69,6 @@ class Reporter:
         compiler = policy.compiler
         self.categories = list(model.symbols.categories)
         self.years = {r: compiler.summary(s, r) for r, s in model.summaries.items()}
-        self.traces: list[Any] | None = None
         self.windows = [
             (w, compiler.summary(w, w.regime))
             for w in model.symbols.windows.values()
@@ -97,9 +96,8 @@ class Reporter:
             if type(value) is not NotCounted:
                 category = program.category
                 totals[category] = totals.get(category, 0) + value
-        self.traces = traces
         for person in sorted(people):
-            yield from self.person_rows(person, people[person])
+            yield from self.person_rows(person, people[person], traces)
         yield from errors
 
     def _no_person(self, ident: Any) -> dict[str, Any]:
@@ -108,7 +106,10 @@ class Reporter:
         return {"scope": "error", "id": ident, "error": error,
                 "policy": self.policy.name, "version": self.policy.version}  # fmt: skip
 
-    def person_rows(self, person: str, years: dict[int, Totals]) -> Iterator[dict[str, Any]]:
+    def person_rows(
+        self, person: str, years: dict[int, Totals], traces: list[Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """A person's year rows, then window rows; with `traces`, (row, steps) go to it."""
         shown_by_year: dict[int, dict[str, Any]] = {}
         regimes = set()
         for year in sorted(years):
@@ -128,20 +129,32 @@ class Reporter:
             totals = years[year]
             env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
             env["year"] = year
-            trace = [] if self.traces is not None else None
-            shown, required = program.run(env, trace)
-            shown_by_year[year] = shown
-            row.update({name: _shown(value) for name, value in shown.items()})
-            _requirements(row, required)
-            if self.traces is not None:
-                self.traces.append((row, trace))
+            shown_by_year[year] = self._run(program, env, row, traces)
             yield row
         for window, program in self.windows:
             if window.regime in regimes:
-                yield self.window_row(person, window, program, shown_by_year)
+                yield self.window_row(person, window, program, shown_by_year, traces)
+
+    @staticmethod
+    def _run(
+        program: SummaryProgram, env: dict[Any, Any], row: dict[str, Any], traces: list[Any] | None
+    ) -> dict[str, Any]:
+        """Run a summary into `row`; its shown values, for the windows."""
+        trace: list[Any] | None = [] if traces is not None else None
+        shown, required = program.run(env, trace)
+        row.update({name: _shown(value) for name, value in shown.items()})
+        _requirements(row, required)
+        if traces is not None:
+            traces.append((row, trace))
+        return shown
 
     def window_row(
-        self, person: str, window: Any, program: SummaryProgram, by_year: dict[int, dict[str, Any]]
+        self,
+        person: str,
+        window: Any,
+        program: SummaryProgram,
+        by_year: dict[int, dict[str, Any]],
+        traces: list[Any] | None = None,
     ) -> dict[str, Any]:
         inside = [
             shown
@@ -150,12 +163,7 @@ class Reporter:
             and (window.last is None or year <= window.last)
         ]
         env: dict[Any, Any] = {("sum", n): sum([s.get(n, 0) for s in inside]) for n in program.sums}
-        trace = [] if self.traces is not None else None
-        shown, required = program.run(env, trace)
         row: dict[str, Any] = {"scope": "window", "person": person, "window": window.name,
                                "regime": window.regime}  # fmt: skip
-        row.update({name: _shown(value) for name, value in shown.items()})
-        _requirements(row, required)
-        if self.traces is not None:
-            self.traces.append((row, trace))
+        self._run(program, env, row, traces)
         return row
