@@ -202,8 +202,13 @@ class TypeSpec:
 
 @dataclass(frozen=True, slots=True)
 class PolicyDecl:
+    """`policy NAME "label" extends "../base" years 2022..`: who the policy is, what it
+    builds on and the years it is in force (`years` None: its regimes' years)."""
+
     name: str
     label: str | None
+    extends: str | None = None
+    years: tuple[int | None, int | None] | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -453,6 +458,62 @@ class Window:
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
+Replaceable = (
+    Param | Table | Function | Rule | Kind | Enum | Regime | Summary | Window | Category | Reason
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """`override DECL`: replaces the base policy's declaration of the same name (for a
+    rule, its kind in the listed regimes; for a year summary, its regimes)."""
+
+    decl: Replaceable
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """`override table T { grid }` changes the cells the grid names; `extend table T
+    { grid }` adds rows and columns. The grid's first row is its header, as in a table."""
+
+    table: str
+    rows: tuple[Row, ...]
+    adds: bool
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CellOverride:
+    """`override table T[row, column] = value`: one cell of a base table."""
+
+    table: str
+    keys: tuple[Cell, ...]
+    value: Cell
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class EnumExtension:
+    """`extend enum E { members }`: members after the base's (the highest, if ordered)."""
+
+    enum: str
+    members: tuple[Member, ...]
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class KindExtension:
+    """`extend kind K { fields and requires }`: added to the base's kind."""
+
+    kind: str
+    fields: tuple[FieldDecl, ...]
+    requires: tuple[Require | RequireOne, ...]
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+Change = Override | TableChange | CellOverride | EnumExtension | KindExtension
+
 Declaration = (
     PolicyDecl
     | Labels
@@ -467,6 +528,7 @@ Declaration = (
     | Rule
     | Summary
     | Window
+    | Change
 )
 
 

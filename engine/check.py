@@ -64,24 +64,36 @@ class Context:
 
 
 def check_regimes(ctx: Context) -> None:
-    """Effective years: at least one regime, none overlapping, no gap between them."""
-    regimes = sorted(
-        ctx.symbols.regimes.values(), key=lambda r: -(10**9) if r.first is None else r.first
-    )
-    if not regimes:
+    """Effective years: at least one regime, none overlapping, no gap between them nor
+    within the policy's own years."""
+    symbols = ctx.symbols
+    if not symbols.regimes:
         ctx.error(
             "no-regime",
             "the policy declares no regime",
             None,
             "add e.g. `regime hours { years 2020..2021 unit hours }`",
         )
-    for r in regimes:
+        return
+    for r in symbols.regimes.values():
         if r.first is not None and r.last is not None and r.first > r.last:
             ctx.error(
                 "regime-years",
                 f"regime `{r.name}` ends ({r.last}) before it starts ({r.first})",
                 r.span,
             )
+            return
+    regimes = symbols.in_force()
+    decl = symbols.policy
+    if not regimes:
+        assert decl is not None and decl.years is not None
+        ctx.error(
+            "regime-gap",
+            f"no regime is in force in the years of policy `{decl.name}`",
+            decl.span,
+            "override a regime's years to reach them",
+        )
+        return
     for a, b in itertools.pairwise(regimes):
         if a.last is None or b.first is None or a.last >= b.first:
             ctx.error(
@@ -91,13 +103,51 @@ def check_regimes(ctx: Context) -> None:
                 "a year must fall under one regime only",
             )
         elif b.first > a.last + 1:
-            years = f"{a.last + 1}" if b.first == a.last + 2 else f"{a.last + 1}–{b.first - 1}"
-            ctx.error(
-                "regime-gap",
-                f"no regime covers {years}",
+            _gap(
+                ctx,
+                a.last + 1,
+                b.first - 1,
                 b.span,
                 f"extend `{a.name}` or `{b.name}`, or add a regime for those years",
             )
+    if decl is not None and decl.years is not None:
+        first, last = decl.years
+        head, tail = regimes[0], regimes[-1]
+        if first is not None and head.first is not None and head.first > first:
+            _gap(
+                ctx,
+                first,
+                head.first - 1,
+                decl.span,
+                f"the policy starts in {first}; extend `{head.name}` back to it",
+            )
+        if last is not None and tail.last is not None and tail.last < last:
+            _gap(
+                ctx,
+                tail.last + 1,
+                last,
+                decl.span,
+                f"the policy ends in {last}; extend `{tail.name}` to it",
+            )
+        if first is None and head.first is not None:
+            _gap(ctx, None, head.first - 1, decl.span, "the policy has no first year; give it one")
+        if last is None and tail.last is not None:
+            _gap(
+                ctx,
+                tail.last + 1,
+                None,
+                decl.span,
+                f"override `{tail.name}` with `years {tail.first}..`, "
+                "or give the policy a last year",
+            )
+
+
+def _gap(ctx: Context, first: int | None, last: int | None, span: ast.Span, help: str) -> None:
+    if first is not None and first == last:
+        years = str(first)
+    else:
+        years = f"{'' if first is None else first}–{'' if last is None else last}"
+    ctx.error("regime-gap", f"no regime covers {years}", span, help)
 
 
 def check_cites(ctx: Context) -> None:
@@ -468,8 +518,9 @@ def check_rules(ctx: Context) -> None:
             checker.groups = kind.exactly_one_groups()
             checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
             checker.groups = []
+    in_force = [r.name for r in symbols.in_force()]
     for kind in symbols.kinds.values():
-        for regime in symbols.regimes:
+        for regime in in_force:
             if (kind.name, regime) not in ctx.rules:
                 ctx.error(
                     "missing-rule",

@@ -97,8 +97,26 @@ def declaration(decl: Any) -> list[Line]:
     """The lines of one declaration."""
     line, end = decl.span.line, decl.span.end_line
     match decl:
-        case ast.PolicyDecl(name, label):
-            return [(line, f"policy {name}{_label(label)}")]
+        case ast.PolicyDecl(name, label, extends, years):
+            base = f" extends {quote(extends)}" if extends is not None else ""
+            within = f" years {_years(*years)}" if years is not None else ""
+            return [(line, f"policy {name}{_label(label)}{base}{within}")]
+        case ast.Override(replaced):
+            (first, text), *rest = declaration(replaced)
+            return [(first, f"override {text}"), *rest]
+        case ast.TableChange(table, rows, adds):
+            grid = _aligned([[cell_text(c) for c in r.cells] for r in rows])
+            body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
+            verb = "extend" if adds else "override"
+            return [(line, f"{verb} table {table} {{"), *body, (end, "}")]
+        case ast.CellOverride(table, keys, value):
+            where = ", ".join(cell_text(k) for k in keys)
+            return [(line, f"override table {table}[{where}] = {cell_text(value)}")]
+        case ast.EnumExtension(enum, members):
+            return [(line, f"extend enum {enum} {{"), *_members(members), (end, "}")]
+        case ast.KindExtension(kind, fields, requires):
+            body = _kind_body(fields, requires)
+            return [(line, f"extend kind {kind} {{"), *body, (end, "}")]
         case ast.Category(name, label):
             return [(line, f"category {name}{_label(label)}")]
         case ast.Reason(name, label):
@@ -116,17 +134,8 @@ def declaration(decl: Any) -> list[Line]:
             ]
             return [(line, "labels {"), *body, (end, "}")]
         case ast.Enum(name, label, ordered, members):
-            width = max((display_width(m.name) for m in members), default=0)
-            body = [
-                (
-                    m.span.line,
-                    INDENT
-                    + (m.name + " " * (width - display_width(m.name)) + _label(m.label)).rstrip(),
-                )
-                for m in members
-            ]
             head = f"enum {name}{_label(label)}{' ordered' if ordered else ''} {{"
-            return [(line, head), *body, (end, "}")]
+            return [(line, head), *_members(members), (end, "}")]
         case ast.Regime(name, label, first, last, unit, unit_label, cite):
             body = [
                 (line, f"{INDENT}years {_years(first, last)}"),
@@ -137,27 +146,7 @@ def declaration(decl: Any) -> list[Line]:
             return [(line, f"regime {name}{_label(label)} {{"), *body, (end, "}")]
         case ast.Kind(name, label, like, fields, requires):
             head = f"kind {name}{_label(label)}{f' like {like}' if like else ''} {{"
-            body: list[Line] = []
-            for f in fields:
-                optional = "optional " if f.optional else ""
-                default = f" = {expr_text(f.default)}" if f.default is not None else ""
-                body.append(
-                    (
-                        f.span.line,
-                        f"{INDENT}{f.name}{_label(f.label)}: {optional}"
-                        f"{type_text(f.type)}{default}",
-                    )
-                )
-            for r in requires:
-                if isinstance(r, ast.RequireOne):
-                    body.append(
-                        (r.span.line, f"{INDENT}require exactly one of {', '.join(r.fields)}")
-                    )
-                else:
-                    body.append(
-                        (r.span.line, f"{INDENT}require {expr_text(r.condition)}{_label(r.label)}")
-                    )
-            return [(line, head), *body, (end, "}")]
+            return [(line, head), *_kind_body(fields, requires), (end, "}")]
         case ast.Table(name, keys, value_type, label, cite, rows):
             key_text = ", ".join(f"{k.name}: {k.type}" if k.name else k.type for k in keys)
             head = f"table {name}({key_text}) -> {value_type}{_label(label)}"
@@ -201,6 +190,32 @@ def declaration(decl: Any) -> list[Line]:
             head = f"window {quote(name)} in {regime} years {_years(first, last)}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
     raise AssertionError(decl)
+
+
+def _members(members: tuple[ast.Member, ...]) -> list[Line]:
+    width = max((display_width(m.name) for m in members), default=0)
+    return [
+        (
+            m.span.line,
+            INDENT + (m.name + " " * (width - display_width(m.name)) + _label(m.label)).rstrip(),
+        )
+        for m in members
+    ]
+
+
+def _kind_body(fields: tuple[ast.FieldDecl, ...], requires: tuple[Any, ...]) -> list[Line]:
+    body: list[Line] = []
+    for f in fields:
+        optional = "optional " if f.optional else ""
+        default = f" = {expr_text(f.default)}" if f.default is not None else ""
+        text = f"{INDENT}{f.name}{_label(f.label)}: {optional}{type_text(f.type)}{default}"
+        body.append((f.span.line, text))
+    for r in requires:
+        if isinstance(r, ast.RequireOne):
+            body.append((r.span.line, f"{INDENT}require exactly one of {', '.join(r.fields)}"))
+        else:
+            body.append((r.span.line, f"{INDENT}require {expr_text(r.condition)}{_label(r.label)}"))
+    return body
 
 
 def _summary(head: str, cite: ast.Cite | None, body: Any, line: int, end: int) -> list[Line]:

@@ -17,11 +17,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from engine import ast
+from engine.assemble import assemble, parse_sources
 from engine.check import check
-from engine.diagnostics import Diagnostic
+from engine.diagnostics import Diagnostic, PolicyError
 from engine.format import format_module
 from engine.parse import PolicySyntaxError, parse
-from engine.policy import parse_sources
 from engine.symbols import Symbols, collect
 
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -63,9 +63,11 @@ def _to_lsp(d: Diagnostic) -> types.Diagnostic:
 def diagnostics_for(path: Path) -> dict[str, list[Diagnostic]]:
     """Every file of the policy of `path`, with its diagnostics (maybe none)."""
     sources = _sources(path)
-    modules, found = parse_sources(sources)
-    if not found:
-        _, found = check(modules)
+    try:
+        assembly = assemble(sources)
+        _, found = check([ast.Module("", tuple(assembly.declarations))])
+    except PolicyError as error:
+        found = error.diagnostics
     by_file: dict[str, list[Diagnostic]] = {name: [] for name in sources}
     for d in found:
         if d.span is not None and d.span.file in by_file:
@@ -104,7 +106,11 @@ def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> Non
 
 def _symbols(uri: str) -> Symbols:
     fs_path = to_fs_path(uri) or uri
-    modules, _ = parse_sources(_sources(Path(fs_path)))
+    sources = _sources(Path(fs_path))
+    try:
+        modules = [ast.Module("", tuple(assemble(sources).declarations))]
+    except PolicyError:
+        modules = parse_sources(sources)[0]  # what parses, for hover while a file is broken
     return collect(modules)[0]
 
 

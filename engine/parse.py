@@ -229,6 +229,11 @@ class _Years:
         self.first, self.last = first, last
 
 
+class _Extends:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
 class _Unit:
     def __init__(self, name: str, label: str | None) -> None:
         self.name, self.label = name, label
@@ -269,7 +274,18 @@ class _ToAst(Transformer[Token, Any]):
         return _Label(_ESCAPE.sub(r"\1", ch[0][1:-1]))
 
     def policy(self, meta: Any, ch: list[Any]) -> ast.PolicyDecl:
-        return ast.PolicyDecl(str(ch[0]), _label(ch), span=self._s(meta))
+        years = _of(_Years, ch)
+        base = next((c.value for c in ch if isinstance(c, _Extends)), None)
+        return ast.PolicyDecl(
+            str(ch[0]),
+            _label(ch),
+            base,
+            (years.first, years.last) if years else None,
+            span=self._s(meta),
+        )
+
+    def extends(self, meta: Any, ch: list[Token]) -> _Extends:
+        return _Extends(_ESCAPE.sub(r"\1", ch[0][1:-1]))
 
     def category(self, meta: Any, ch: list[Any]) -> ast.Category:
         return ast.Category(str(ch[0]), _label(ch), span=self._s(meta))
@@ -493,6 +509,30 @@ class _ToAst(Transformer[Token, Any]):
             _label(ch),
             _of(ast.Cite, ch),
             body,
+            span=self._s(meta),
+        )
+
+    # changes to a base policy
+    def override(self, meta: Any, ch: list[Any]) -> ast.Override:
+        return ast.Override(ch[0], span=self._s(meta))
+
+    def table_override(self, meta: Any, ch: list[Any]) -> ast.TableChange:
+        return ast.TableChange(str(ch[0]), _all(ast.Row, ch), False, span=self._s(meta))
+
+    def table_extension(self, meta: Any, ch: list[Any]) -> ast.TableChange:
+        return ast.TableChange(str(ch[0]), _all(ast.Row, ch), True, span=self._s(meta))
+
+    def cell_override(self, meta: Any, ch: list[Any]) -> ast.CellOverride:
+        return ast.CellOverride(str(ch[0]), tuple(ch[1:-1]), ch[-1], span=self._s(meta))
+
+    def enum_extension(self, meta: Any, ch: list[Any]) -> ast.EnumExtension:
+        return ast.EnumExtension(str(ch[0]), _all(ast.Member, ch), span=self._s(meta))
+
+    def kind_extension(self, meta: Any, ch: list[Any]) -> ast.KindExtension:
+        return ast.KindExtension(
+            str(ch[0]),
+            _all(ast.FieldDecl, ch),
+            _all((ast.Require, ast.RequireOne), ch),
             span=self._s(meta),
         )
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from engine import ast
+from engine.assemble import Assembly, assemble, read_sources
 from engine.check import check
 from engine.compile import Compiler, EvaluationError, Program
 from engine.coverage import Coverage
-from engine.diagnostics import Diagnostic, PolicyError
+from engine.diagnostics import PolicyError
 from engine.explain import Explainer
+from engine.inherit import Lineage
 from engine.model import Model
-from engine.parse import PolicySyntaxError, parse
 from engine.records import (
     INVALID,
     LIMIT,
@@ -41,48 +42,18 @@ from engine.values import NotCounted, amount_value
 Decision = tuple[Any, Any, int, Program, Any, list[dict[str, Any]]]
 
 
-def policy_files(path: Path) -> list[Path]:
-    """The `.rules` files of a policy folder, in name order; or the one file given."""
-    if path.is_dir():
-        return sorted(p for p in path.glob("*.rules") if p.is_file())
-    return [path]
-
-
 def load(
     path: str | Path | None = None,
     params: Mapping[str, Any] | None = None,
     coverage: Coverage | None = None,
 ) -> Policy:
-    """Parse, check and compile a policy (default: the bundled one). `params` overrides
-    parameter values (what-if); `coverage` records which branches and cells run."""
+    """Read, check and compile a policy (default: the bundled one), and the policy it
+    extends if any. `params` overrides parameter values (what-if); `coverage` records
+    which branches and cells run."""
     root = Path(path) if path is not None else bundled_policy_path()
-    if not root.exists():
-        raise PolicyError([Diagnostic("no-policy", f"no policy at `{root}`", None)], {})
-    files = policy_files(root)
-    if not files:
-        raise PolicyError([Diagnostic("no-policy", f"`{root}` holds no `.rules` file", None)], {})
-    sources: dict[str, str] = {}
-    diags = []
-    for file in files:
-        try:
-            sources[str(file)] = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            diags.append(Diagnostic("unreadable", f"cannot read `{file}`: {error}", None))
-    if diags:
-        raise PolicyError(diags, sources)
+    sources = read_sources(root)
     fallback = root.stem if root.is_file() else root.name
     return from_sources(sources, fallback, params, coverage)
-
-
-def parse_sources(sources: Mapping[str, str]) -> tuple[list[ast.Module], list[Diagnostic]]:
-    """Every file that parses, and a diagnostic for each that does not."""
-    modules, diags = [], []
-    for name, text in sources.items():
-        try:
-            modules.append(parse(text, name))
-        except PolicySyntaxError as error:
-            diags.append(error.diagnostic)
-    return modules, diags
 
 
 def from_sources(
@@ -92,22 +63,27 @@ def from_sources(
     coverage: Coverage | None = None,
 ) -> Policy:
     """A policy from its files' texts (file name → text); `PolicyError` if it is wrong."""
-    modules, diags = parse_sources(sources)
-    if diags:
-        raise PolicyError(diags, sources)
-    model, diags = check(modules, params)
+    assembly = assemble(sources)
+    model, diags = check([ast.Module("", tuple(assembly.declarations))], params)
     if model is None:
-        raise PolicyError(diags, sources)
-    digest = hashlib.sha256()
-    for name in sorted(sources, key=lambda n: Path(n).name):
-        digest.update(Path(name).name.encode() + b"\0" + sources[name].encode() + b"\0")
-    for key, value in sorted((params or {}).items()):
-        digest.update(f"param {key}={value}\0".encode())
+        raise PolicyError(diags, assembly.sources)
     decl = model.symbols.policy
-    policy = Policy(decl.name if decl else fallback_name, digest.hexdigest()[:12], model,
-                    dict(sources), coverage)  # fmt: skip
-    policy.modules = modules
+    name = decl.name if decl else fallback_name
+    policy = Policy(name, _version(assembly, params), model, assembly.sources, coverage)
+    policy.modules = assembly.modules
+    policy.lineage = assembly.lineage
+    policy.years = assembly.years
     return policy
+
+
+def _version(assembly: Assembly, params: Mapping[str, Any] | None) -> str:
+    """Twelve hex digits of the files' digest, and of any what-if parameters."""
+    if not params:
+        return assembly.digest[:12]
+    sha = hashlib.sha256(assembly.digest.encode())
+    for key, value in sorted(params.items()):
+        sha.update(f"param {key}={value}\0".encode())
+    return sha.hexdigest()[:12]
 
 
 class Policy:
@@ -123,6 +99,8 @@ class Policy:
     ) -> None:
         self.name, self.version, self.model, self.sources = name, version, model, sources
         self.modules: list[ast.Module] = []  # the parsed files, comments included
+        self.lineage: Lineage | None = None  # what it changes in the policy it extends
+        self.years: tuple[int | None, int | None] = (None, None)  # when it is in force
         symbols = model.symbols
         self.label = symbols.policy.label if symbols.policy else None
         self.compiler = compiler = Compiler(model, coverage)
@@ -133,9 +111,7 @@ class Policy:
             self.validators[kind.name] = validator
             if kind.label:
                 self.validators.setdefault(kind.label, validator)
-        self.regimes = sorted(
-            symbols.regimes.values(), key=lambda r: (r.first is not None, r.first or 0)
-        )
+        self.regimes = symbols.in_force()
         self._regime_by_year: dict[int, str | None] = {}
         self._reporter: Reporter | None = None
         self._explainer: Explainer | None = None

@@ -7,6 +7,7 @@ in expressions); enums, kinds, regimes, categories and reasons have their own.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,21 @@ class Symbols:
     def members(self, enum: str) -> list[str]:
         return [m.name for m in self.enums[enum].members]
 
+    def in_force(self) -> list[ast.Regime]:
+        """The regimes in force, earliest first, cut to the policy's own `years` if it
+        gives them; a regime wholly outside them is left out."""
+        years = self.policy.years if self.policy is not None else None
+        out = []
+        for regime in self.regimes.values():
+            first, last = regime.first, regime.last
+            if years is not None:
+                first = _later(first, years[0])
+                last = _earlier(last, years[1])
+                if first is not None and last is not None and first > last:
+                    continue
+            out.append(dataclasses.replace(regime, first=first, last=last))
+        return sorted(out, key=lambda r: (r.first is not None, r.first or 0))
+
 
 _NAMESPACES = {
     ast.Enum: ("enums", "enum"),
@@ -66,6 +82,8 @@ def collect(modules: Iterable[ast.Module]) -> tuple[Symbols, list[Diagnostic]]:
     seen: dict[str, tuple[str, ast.Span]] = {}
     for module in modules:
         for decl in module.declarations:
+            if isinstance(decl, ast.Change):
+                continue  # changes to a base are applied before (`engine.inherit`)
             if isinstance(decl, ast.Rule):
                 symbols.rules.append(decl)
                 continue
@@ -103,6 +121,14 @@ def collect(modules: Iterable[ast.Module]) -> tuple[Symbols, list[Diagnostic]]:
     for enum in symbols.enums.values():
         diags.extend(_enum_duplicates(enum))
     return symbols, diags
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _earlier(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _duplicate(what: str, name: str, span: ast.Span, first: ast.Span) -> Diagnostic:
