@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine import ast
+from engine.check import check
 from engine.diagnostics import Diagnostic, PolicyError
 from engine.inherit import Base, Lineage, effective_years, inherit, without_base
 from engine.parse import PolicySyntaxError, parse
@@ -114,12 +115,20 @@ def _base(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Assembly:
         raise PolicyError([Diagnostic("extends-cycle", f"the policy extends itself: {loop}",
                                       decl.span)], {})  # fmt: skip
     try:
-        return assemble(read_sources(root, decl.span), (*chain, here))
+        base = assemble(read_sources(root, decl.span), (*chain, here))
+        found = check([ast.Module("", tuple(base.declarations))])[1]
+        if found:
+            raise PolicyError(found, base.sources)
+        return base
     except PolicyError as error:
         if all(d.span is None or d.span == decl.span for d in error.diagnostics):
             raise
-        note = Diagnostic("base-error", f"the base policy `{decl.extends}` has errors",
-                          decl.span, "they are listed here too; fix the base first")  # fmt: skip
+        note = Diagnostic(
+            "base-error",
+            f"the base policy `{decl.extends}` does not load",
+            decl.span,
+            "its own diagnostics follow; fix the base first",
+        )
         raise PolicyError([note, *error.diagnostics], error.sources) from None
 
 

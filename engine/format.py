@@ -100,7 +100,10 @@ def declaration(decl: Any) -> list[Line]:
         case ast.PolicyDecl(name, label, extends, years):
             base = f" extends {quote(extends)}" if extends is not None else ""
             within = f" years {_years(*years)}" if years is not None else ""
-            return [(line, f"policy {name}{_label(label)}{base}{within}")]
+            head = f"policy {name}{_label(label)}"
+            if display_width(head + base + within) <= 100 or not (base + within):
+                return [(line, head + base + within)]
+            return [(line, head), (line, INDENT + (base + within).strip())]
         case ast.Override(replaced):
             (first, text), *rest = declaration(replaced)
             return [(first, f"override {text}"), *rest]

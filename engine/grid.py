@@ -49,6 +49,7 @@ class Grid:
             self.columns[VALUE] = header.cells[1] if len(header.cells) > 1 else self.title
         self.rows: dict[Any, tuple[ast.Cell, ast.Span]] = {}  # row key -> header cell, span
         self.cells: dict[Where, ast.Cell] = {}
+        self.added_by: dict[Any, ast.Span] = {}  # a new row or column -> the change adding it
         columns = list(self.columns)
         for row in rows:
             key = self._key(row.cells[0], 0)
@@ -121,6 +122,9 @@ class Grid:
         for (where, row_cell, column_cell, span), cell in zip(
             planned, [c for r in body for c in r.cells[1:]], strict=True
         ):
+            for key, table in ((where[0], self.rows), (where[1], self.columns)):
+                if key not in table:
+                    self.added_by[key] = span
             self.rows.setdefault(where[0], (row_cell, span))
             self.columns.setdefault(where[1], column_cell)
             changes.append((where, self.cells.get(where), cell))
@@ -174,7 +178,9 @@ class Grid:
         return [(r, c) for r in self.rows for c in self.columns if (r, c) not in self.cells]
 
     def span_of(self, where: Where) -> ast.Span:
-        return self.rows[where[0]][1]
+        """Where a missing cell's row or column was added."""
+        row, column = where
+        return self.added_by.get(column) or self.added_by.get(row) or self.rows[row][1]
 
     def table(self) -> ast.Table:
         """The changed table; a missing cell (reported by `missing`) is left a hole."""

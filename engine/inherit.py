@@ -36,6 +36,7 @@ WHAT = {
     ast.Category: "category",
     ast.Reason: "reason",
 }
+KEYWORD = {"parameter": "param", "year summary": "summary"}
 _SHARED = (ast.Param, ast.Table, ast.Function)  # one namespace: names in expressions
 
 
@@ -215,7 +216,7 @@ class _Merge:
                     f"{_describe(key)} is already defined by the base policy `{self.base.name}`",
                     decl.span,
                     f"it is at {at.file}:{at.line}; to replace it, write "
-                    f"`override {what.split()[-1]} …`",
+                    f"`override {KEYWORD.get(what, what)} …`",
                 )
                 return
         self.added.append(decl)
@@ -354,7 +355,8 @@ class _Merge:
                 "table-incomplete",
                 f"`{table.name}{grid.show(missing)}` has no value",
                 grid.span_of(missing),
-                "give it a value, or `—` where there is none",
+                "a row or column added here needs a value in every cell; "
+                "give one, or `—` where there is none",
             )
         return grid.table()
 
