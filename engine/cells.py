@@ -55,16 +55,20 @@ def convert(value: Any, base: str) -> Any:
 
 
 class CellReader:
-    """Reads rows of one sheet for one policy."""
+    """Reads rows of one sheet for a policy (or the policies of a set: their kinds and
+    labels together, the later policy's where they differ)."""
 
-    def __init__(self, model: Model) -> None:
-        self.words: dict[str, str] = {}
+    def __init__(self, models: list[Model]) -> None:
+        self.words: dict[str, str] = {name: name for name in COMMON}
+        self.kinds: dict[str, dict[str, FieldSpec]] = {}
+        for model in models:
+            self._add(model)
+
+    def _add(self, model: Model) -> None:
         for name in COMMON:
-            self.words[name] = name
             label = model.symbols.headings.get(name)
             if label:
                 self.words[label] = name
-        self.kinds: dict[str, dict[str, FieldSpec]] = {}
         for kind in model.kinds.values():
             self.kinds[kind.name] = kind.fields
             if kind.label:

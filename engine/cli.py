@@ -20,31 +20,32 @@ from engine.cells import CellReader
 from engine.coverage import Coverage
 from engine.diagnostics import PolicyError, as_dict, render
 from engine.document import Document, html_page, markdown
-from engine.explain import Explainer
 from engine.format import format_module
+from engine.inherit import years_text
 from engine.inputs import InputError, Numbered, json_lines, read_records
 from engine.jsonout import dumps
 from engine.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
 from engine.parse import PolicySyntaxError, parse
-from engine.policy import Policy, load
+from engine.policy import Decider, load
 from engine.progress import Progress
 from engine.resources import policies_dir
 
 OK, FAILED, USAGE = 0, 1, 2
 
 
-def _policy(args: argparse.Namespace) -> Policy:
+def _policy(args: argparse.Namespace) -> Decider:
+    """The policy of `--policy` (the bundled one if none); a set if given several times."""
     return load(args.policy)
 
 
-def _records(args: argparse.Namespace, policy: Policy, progress: Progress) -> Numbered:
+def _records(args: argparse.Namespace, policy: Decider, progress: Progress) -> Numbered:
     if args.file is None or args.file == "-":
         return json_lines(sys.stdin.buffer)
-    cells = CellReader(policy.model)
+    cells = CellReader([m.model for m in policy.members])
     return read_records(Path(args.file), cells, args.sheet, progress.read)
 
 
-def _writer(args: argparse.Namespace, policy: Policy, report: bool) -> Writer | None:
+def _writer(args: argparse.Namespace, policy: Decider, report: bool) -> Writer | None:
     if args.output is None:
         return None
     path = Path(args.output)
@@ -82,14 +83,15 @@ def _run(args: argparse.Namespace, report: bool) -> int:
     return status
 
 
-def _print_table(policy: Policy, rows: list[dict[str, Any]]) -> None:
+def _print_table(policy: Decider, rows: list[dict[str, Any]]) -> None:
     names = labels(policy)
     summary = [r for r in rows if r["scope"] != "error"]
     errors = [r for r in rows if r["scope"] == "error"]
+    hidden = ("scope", "id", "version") + (("policy",) if len(policy.members) == 1 else ())
     columns = [
         c
         for c in report_columns(policy)
-        if not c.startswith(("error.", "required")) and c not in ("scope", "id")
+        if not c.startswith(("error.", "required")) and c not in hidden
     ]
     print(table(summary, columns, names))
     if errors:
@@ -115,14 +117,20 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(error)
             print(f"{len(error.diagnostics)} error(s)")
         return FAILED
-    model = policy.model
     if args.format == "json":
         print("[]")
-    else:
+        return OK
+    for member in policy.members:
+        model = member.model
+        base = f", extends {member.lineage.base}" if member.lineage else ""
         print(
-            f"{policy.name} {policy.version}: ok — {len(policy.sources)} files, "
-            f"{len(model.kinds)} kinds, {len(model.tables)} tables, {len(model.rules)} rules"
+            f"{member.name} {member.version}: ok — {len(member.sources)} files{base}, "
+            f"years {years_text(member.years)}, {len(model.kinds)} kinds, "
+            f"{len(model.tables)} tables, {len(model.rules)} rules"
         )
+    if len(policy.members) > 1:
+        print(f"{policy.name} {policy.version}: ok — {len(policy.members)} policies, "
+              f"years {years_text(policy.years)}")  # fmt: skip
     return OK
 
 
@@ -177,14 +185,13 @@ def _relative(place: str) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     policy = _policy(args)
-    explainer = Explainer(policy)
     numbered = _records(args, policy, Progress(sys.stderr, False))
     status = OK
     if args.report:
         traces: list[Any] = []
         rows = list(policy.report_numbered(numbered, traces))
         for row, trace in traces:
-            lines = explainer.person_year(row, trace)
+            lines = policy.explainer(row.get("policy")).person_year(row, trace)
             if args.format == "json":
                 print(dumps({"row": row, "steps": [dict(s) for s in trace], "text": lines}))
             else:
@@ -199,10 +206,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 )
         return status
     for position, record in numbered:
-        explained = explainer.record(record, position)
+        explained = policy.explain(record, position)
         if "error" in explained:
             status = FAILED
-        print(dumps(explained) if args.format == "json" else explainer.text(explained))
+        text = policy.explainer(explained.get("policy")).text
+        print(dumps(explained) if args.format == "json" else text(explained))
     return status
 
 
@@ -271,7 +279,13 @@ def parser() -> argparse.ArgumentParser:
         return p
 
     def with_policy(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--policy", metavar="PATH", help="policy folder or file (default: bundled)")
+        p.add_argument(
+            "--policy",
+            metavar="PATH",
+            action="append",
+            help="policy folder, file or set file (default: bundled); several times for a "
+            "set: each record goes to the policy in force in its year",
+        )
 
     def with_records(p: argparse.ArgumentParser) -> None:
         p.add_argument(

@@ -108,8 +108,7 @@ class Explainer:
         try:
             result = self.policy.evaluate(record, position)
         except RecordError as error:
-            message = f"记录无效（{error.code}）：{error.message}"
-            return {"id": _ident(record, position), "error": error.as_dict(), "text": [message]}
+            return error_explanation(record, position, error)
         env = dict(self.policy.validators[record["kind"]].fields_of(record))
         env["year"] = result["year"]
         unit = self.units.get(result["regime"], "")
@@ -117,7 +116,8 @@ class Explainer:
             {"text": self.sentence(s, env, unit), "cite": s["cite"], "value": s["value"]}
             for s in result["trace"]
         ]
-        out = {k: result[k] for k in ("id", "kind", "year", "regime", "unit", "amount", "counted")}
+        keys = ("id", "kind", "year", "regime", "unit", "amount", "counted", "policy", "version")
+        out = {k: result[k] for k in keys}
         out["steps"] = steps
         if not result["counted"]:
             out["reason"] = result["reason"]
@@ -221,6 +221,12 @@ def _negation(condition: ast.Expr) -> str:
         case ast.Membership(item, collection, negated):
             return expr_text(ast.Membership(item, collection, not negated, span=condition.span))
     return f"not ({expr_text(condition)})"
+
+
+def error_explanation(record: Any, position: int, error: RecordError) -> dict[str, Any]:
+    """An invalid record's explanation: its error, in words."""
+    message = f"记录无效（{error.code}）：{error.message}"
+    return {"id": _ident(record, position), "error": error.as_dict(), "text": [message]}
 
 
 def _ident(record: Any, position: int) -> Any:

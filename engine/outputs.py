@@ -25,13 +25,15 @@ OUTPUTS = (".jsonl", ".csv", ".xlsx")
 
 
 def report_columns(policy: Any) -> list[str]:
-    """scope, who and when, every shown value, requirements and shortfalls, errors."""
-    model = policy.model
+    """scope, who and when, every shown value, requirements and shortfalls, errors (for a
+    set, those of every policy in it)."""
     shows: list[str] = []
     requirements: list[str] = []
-    nodes = list(model.summaries.values()) + list(model.symbols.windows.values())
+    models = [m.model for m in policy.members]
+    nodes = [n for model in models for n in _summaries(model)]
+    shown = {k: v for model in models for k, v in model.shown.items()}
     for node in nodes:
-        for name in model.shown.get(id(node), []):
+        for name in shown.get(id(node), []):
             if name not in shows:
                 shows.append(name)
         for stmt in node.body:
@@ -43,15 +45,20 @@ def report_columns(policy: Any) -> list[str]:
         "scope", "person", "year", "window", "regime", *shows,
         *(["required"] if single else []),
         *(f"required.{r}" for r in requirements), *(f"shortfall.{r}" for r in requirements),
-        "qualified", "id", "error.code", "error.field", "error.message",
+        "qualified", "id", "error.code", "error.field", "error.message", "policy", "version",
     ]  # fmt: skip
+
+
+def _summaries(model: Any) -> list[Any]:
+    return list(model.summaries.values()) + list(model.symbols.windows.values())
 
 
 def labels(policy: Any) -> dict[str, str]:
     """Column → label, from the policy's `labels` and the labels of shown values."""
-    model = policy.model
-    out = dict(model.symbols.headings)
-    nodes = list(model.summaries.values()) + list(model.symbols.windows.values())
+    out: dict[str, str] = {}
+    for member in policy.members:
+        out.update(member.model.symbols.headings)
+    nodes = [n for member in policy.members for n in _summaries(member.model)]
     for node in nodes:
         for stmt in node.body:
             name, label = getattr(stmt, "name", None), getattr(stmt, "label", None)

@@ -9,8 +9,7 @@ records: one at a time (`evaluate`, raising `RecordError`) or as a stream
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from engine.diagnostics import PolicyError
 from engine.explain import Explainer
 from engine.inherit import Lineage
 from engine.model import Model
+from engine.policyset import PolicySet, read_set_file
 from engine.records import (
     INVALID,
     LIMIT,
@@ -31,6 +31,7 @@ from engine.records import (
     KindValidator,
     RecordError,
     Unreadable,
+    record_year,
     show,
 )
 from engine.report import Reporter
@@ -42,15 +43,26 @@ from engine.values import NotCounted, amount_value
 Decision = tuple[Any, Any, int, Program, Any, list[dict[str, Any]]]
 
 
+SET_SUFFIXES = (".yaml", ".yml")
+
+
 def load(
-    path: str | Path | None = None,
+    path: str | Path | Sequence[str | Path] | None = None,
     params: Mapping[str, Any] | None = None,
     coverage: Coverage | None = None,
-) -> Policy:
+) -> Any:
     """Read, check and compile a policy (default: the bundled one), and the policy it
-    extends if any. `params` overrides parameter values (what-if); `coverage` records
-    which branches and cells run."""
+    extends if any. Several paths, or a set file (`.yaml` listing policy folders), give a
+    `PolicySet`. `params` overrides parameter values (what-if); `coverage` records which
+    branches and cells run."""
+    if isinstance(path, list | tuple):
+        if len(path) == 1:
+            return load(path[0], params, coverage)
+        return PolicySet([load(p, params, coverage) for p in path])
     root = Path(path) if path is not None else bundled_policy_path()
+    if root.suffix in SET_SUFFIXES and root.is_file():
+        paths, name, label = read_set_file(root)
+        return PolicySet([load(p, params, coverage) for p in paths], name, label)
     sources = read_sources(root)
     fallback = root.stem if root.is_file() else root.name
     return from_sources(sources, fallback, params, coverage)
@@ -127,9 +139,24 @@ class Policy:
 
     def explain(self, record: Any, position: int = 1) -> dict[str, Any]:
         """The result of one record with its steps in words (or its error, in words)."""
+        return self.explainer().record(record, position)
+
+    def explainer(self, name: str | None = None) -> Explainer:
+        """What puts this policy's traces in words (`name`: for a set's member)."""
         if self._explainer is None:
             self._explainer = Explainer(self)
-        return self._explainer.record(record, position)
+        return self._explainer
+
+    @property
+    def members(self) -> list[Policy]:
+        """The policies deciding records: this one (a `PolicySet` has several)."""
+        return [self]
+
+    def member_for(self, year: int) -> Policy | None:
+        return self if self.regime_for(year) is not None else None
+
+    def member_named(self, name: str | None) -> Policy:
+        return self
 
     def evaluate_many(self, records: Iterable[Any]) -> Iterator[dict[str, Any]]:
         """One result or error object per record, in input order."""
@@ -177,7 +204,7 @@ class Policy:
         assert validator is not None
         year = record.get("year")
         if type(year) is not int or not 0 < year < 10_000:
-            year = _year(year)
+            year = record_year(year)
         ident = record.get("id", position)
         if not _usable_id(ident):
             raise RecordError(
@@ -270,11 +297,4 @@ def _usable_id(ident: Any) -> bool:
     return type(ident) is str or (type(ident) is int and -LIMIT < ident < LIMIT)
 
 
-def _year(year: Any) -> int:
-    if year is None:
-        raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
-    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < 4
-    if whole and year == year.to_integral_value() and year > 0:
-        return int(year)
-    message = f"`year` must be a year (an integer from 1 to 9999) such as 2021; got {show(year)}"
-    raise RecordError(INVALID, message, "year")
+Decider = Policy | PolicySet  # what decides records: one policy, or a set by year

@@ -303,3 +303,27 @@ def _requirement(
             raise RecordError(INVALID, f"`{rule}` must hold, but {values}{note}", field)
 
     return holds
+
+
+def record_year(year: Any) -> int:
+    """A record's `year` as an integer; `RecordError` if it is missing or not a year."""
+    if year is None:
+        raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
+    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < 4
+    if whole and year == year.to_integral_value() and year > 0:
+        return int(year)
+    message = f"`year` must be a year (an integer from 1 to 9999) such as 2021; got {show(year)}"
+    raise RecordError(INVALID, message, "year")
+
+
+def year_of(record: Any) -> int | None:
+    """A record's year, or None if it has none that is valid."""
+    if type(record) is not dict:
+        return None
+    year = record.get("year")
+    if type(year) is int and 0 < year < 10_000:
+        return year
+    try:
+        return record_year(year)
+    except RecordError:
+        return None

@@ -60,13 +60,12 @@ class Spool:
         self._file.close()
 
 
-class Reporter:
-    """Builds report rows with a policy's compiled summaries."""
+class _Summaries:
+    """One policy's compiled year summaries (by regime) and windows."""
 
     def __init__(self, policy: Any) -> None:
+        model, compiler = policy.model, policy.compiler
         self.policy = policy
-        model = policy.model
-        compiler = policy.compiler
         self.categories = list(model.symbols.categories)
         self.years = {r: compiler.summary(s, r) for r, s in model.summaries.items()}
         self.windows = [
@@ -74,6 +73,15 @@ class Reporter:
             for w in model.symbols.windows.values()
             if w.regime in model.summaries
         ]
+
+
+class Reporter:
+    """Builds report rows with the compiled summaries of a policy, or of each policy of a
+    set (a person-year is summed up by the policy in force in that year)."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+        self.summaries = {id(m): _Summaries(m) for m in policy.members}
 
     def rows(
         self, numbered: Iterable[tuple[int, Any]], traces: list[Any] | None = None
@@ -111,29 +119,30 @@ class Reporter:
     ) -> Iterator[dict[str, Any]]:
         """A person's year rows, then window rows; with `traces`, (row, steps) go to it."""
         shown_by_year: dict[int, dict[str, Any]] = {}
-        regimes = set()
+        used: dict[int, set[str]] = {}  # id(policy) -> its regimes this person has years in
         for year in sorted(years):
-            regime = self.policy.regime_for(year)
-            regimes.add(regime)
-            row: dict[str, Any] = {
-                "scope": "year",
-                "person": person,
-                "year": year,
-                "regime": regime,
-            }
-            program = self.years.get(regime)
+            member = self.policy.member_for(year)
+            regime = member.regime_for(year)
+            used.setdefault(id(member), set()).add(regime)
+            summaries = self.summaries[id(member)]
+            row: dict[str, Any] = {"scope": "year", "person": person, "year": year,
+                                   "regime": regime}  # fmt: skip
+            program = summaries.years.get(regime)
             if program is None:
-                row.update({c: _shown(years[year].get(c, 0)) for c in self.categories})
-                yield row
-                continue
-            totals = years[year]
-            env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
-            env["year"] = year
-            shown_by_year[year] = self._run(program, env, row, traces)
+                row.update({c: _shown(years[year].get(c, 0)) for c in summaries.categories})
+            else:
+                totals = years[year]
+                env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
+                env["year"] = year
+                shown_by_year[year] = self._run(program, env, row, traces)
+            row["policy"], row["version"] = member.name, member.version
             yield row
-        for window, program in self.windows:
-            if window.regime in regimes:
-                yield self.window_row(person, window, program, shown_by_year, traces)
+        for member in self.policy.members:
+            for window, program in self.summaries[id(member)].windows:
+                if window.regime in used.get(id(member), ()):
+                    row = self.window_row(person, window, program, shown_by_year, traces)
+                    row["policy"], row["version"] = member.name, member.version
+                    yield row
 
     @staticmethod
     def _run(

@@ -32,7 +32,7 @@ def test_readme_commands_are_what_ci_runs() -> None:
 
 def test_example_sheet_and_lines_report_the_same() -> None:
     policy = engine.load()
-    sheet = read_records(ROOT / "examples" / "unit-2021.xlsx", CellReader(policy.model))
+    sheet = read_records(ROOT / "examples" / "unit-2021.xlsx", CellReader([policy.model]))
     lines = read_records(ROOT / "examples" / "unit-2021.jsonl")
     assert list(policy.report_numbered(sheet)) == list(policy.report_numbered(lines))
 
