@@ -19,6 +19,9 @@ from engine.cases import Outcome, PolicyCache, run_files
 from engine.cells import CellReader
 from engine.coverage import Coverage
 from engine.diagnostics import PolicyError, as_dict, render
+from engine.diff import diff
+from engine.diffout import text as diff_text
+from engine.diffout import workbook
 from engine.document import Document, html_page, markdown
 from engine.format import format_module
 from engine.inherit import years_text
@@ -262,6 +265,28 @@ def cmd_doc(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = load(args.old), load(args.new)
+    if len(old.members) > 1 or len(new.members) > 1:
+        raise InputError("`rules diff` compares two policies, not sets")
+    records = None
+    if args.records is not None:
+        cells = CellReader([old.model, new.model])
+        path = Path(args.records)
+        records = [r for _, r in read_records(path, cells, args.sheet)]
+    result = diff(old, new, records, args.shift_years)
+    if args.output is not None:
+        path = Path(args.output)
+        if path.suffix.lower() != ".xlsx":
+            raise InputError(f"`{path}`: `rules diff --output` writes an .xlsx file")
+        workbook(result, path)
+    if args.format == "json":
+        print(dumps(result))
+    else:
+        sys.stdout.write(diff_text(result))
+    return OK
+
+
 def default_cases() -> Path:
     """The project's own golden cases: `tests/golden` beside the policies."""
     return policies_dir().parent / "tests" / "golden"
@@ -335,6 +360,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
     p.add_argument("--html", action="store_true", help="one self-contained HTML page")
+    p = command("diff", cmd_diff, "what changes between two policies, and its impact on records")
+    p.add_argument("old", metavar="OLD", help="the policy as it is (folder or file)")
+    p.add_argument("new", metavar="NEW", help="the policy as it would be")
+    p.add_argument("records", nargs="?", metavar="RECORDS", help="records to measure the impact")
+    p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", "-o", metavar="FILE", help="also write the comparison as .xlsx")
+    p.add_argument(
+        "--shift-years",
+        type=int,
+        default=0,
+        metavar="N",
+        help="NEW sees each record N years later (try next year's rules on this year's records)",
+    )
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")

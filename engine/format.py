@@ -36,7 +36,8 @@ def _years(first: int | None, last: int | None) -> str:
     return f"{first if first is not None else ''}..{last if last is not None else ''}"
 
 
-def _aligned(rows: list[list[str]]) -> list[str]:
+def grid_lines(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as `| a | b |` lines, columns aligned by display width."""
     widths = [
         max(display_width(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))
     ]
@@ -108,7 +109,7 @@ def declaration(decl: Any) -> list[Line]:
             (first, text), *rest = declaration(replaced)
             return [(first, f"override {text}"), *rest]
         case ast.TableChange(table, rows, adds):
-            grid = _aligned([[cell_text(c) for c in r.cells] for r in rows])
+            grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
             body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
             verb = "extend" if adds else "override"
             return [(line, f"{verb} table {table} {{"), *body, (end, "}")]
@@ -155,7 +156,7 @@ def declaration(decl: Any) -> list[Line]:
             head = f"table {name}({key_text}) -> {value_type}{_label(label)}"
             cite_line = cite.span.line if cite else line
             lines = _header_and_cite(head, cite, line, cite_line, own_line=True)
-            grid = _aligned([[cell_text(c) for c in r.cells] for r in rows])
+            grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
             body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
             return [*lines, (rows[0].span.line, "{"), *body, (end, "}")]
         case ast.Function(name, params, returns, label, cite, body, result):

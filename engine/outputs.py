@@ -119,10 +119,10 @@ class Writer:
         if self.suffix == ".csv":
             self._csv.writerow([_cell(flat.get(c)) for c in self.columns])
         elif self.report and row.get("scope") == "error":
-            self._errors.append([_xlsx(flat.get(c)) for c in ("id", "error.code", "error.field",
-                                                               "error.message")])  # fmt: skip
+            columns = ("id", "error.code", "error.field", "error.message")
+            self._errors.append([xlsx_value(flat.get(c)) for c in columns])
         else:
-            self._main.append([_xlsx(flat.get(c)) for c in self.columns])
+            self._main.append([xlsx_value(flat.get(c)) for c in self.columns])
 
     def close(self) -> None:
         if self._stream is not None:
@@ -139,7 +139,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _xlsx(value: Any) -> Any:
+def xlsx_value(value: Any) -> Any:
     """XLSX cells hold numbers as binary floats; decimals a float cannot hold go in as text."""
     if isinstance(value, Decimal):
         return float(value) if Decimal(repr(float(value))) == value else str(value)

@@ -150,9 +150,12 @@ class PolicySet:
             parts.append({k: v for k, v in part.items() if k != "$schema"})
         if not parts:
             raise KeyError(kind)
-        return {"$schema": DRAFT,
-                "$id": f"urn:rules:{self.name}" + (f":{kind}" if kind else ""),
-                "title": f"records of the policies {self.name}", "anyOf": parts}  # fmt: skip
+        return {
+            "$schema": DRAFT,
+            "$id": f"urn:rules:{self.name}" + (f":{kind}" if kind else ""),
+            "title": f"records of the policies {self.name}",
+            "anyOf": parts,
+        }
 
 
 def _overlaps(members: list[Any]) -> list[Diagnostic]:
@@ -160,13 +163,15 @@ def _overlaps(members: list[Any]) -> list[Diagnostic]:
     for a, b in itertools.pairwise(members):
         last, first = a.years[1], b.years[0]
         if last is None or first is None or first <= last:
-            diags.append(Diagnostic(
-                "set-overlap",
-                f"the policies `{a.name}` ({years_text(a.years)}) and `{b.name}` "
-                f"({years_text(b.years)}) are both in force in some years",
-                None,
-                "each year must be decided by one policy of a set",
-            ))  # fmt: skip
+            diags.append(
+                Diagnostic(
+                    "set-overlap",
+                    f"the policies `{a.name}` ({years_text(a.years)}) and `{b.name}` "
+                    f"({years_text(b.years)}) are both in force in some years",
+                    None,
+                    "each year must be decided by one policy of a set",
+                )
+            )
     return diags
 
 
@@ -176,8 +181,9 @@ def read_set_file(path: Path) -> tuple[list[Path], str | None, str | None]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PolicyError([Diagnostic("set-file", f"cannot read the policy set: {error}",
-                                      None)], {}) from None  # fmt: skip
+        raise PolicyError(
+            [Diagnostic("set-file", f"cannot read the policy set: {error}", None)], {}
+        ) from None
     problem = None
     if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
         problem = "a policy set is a mapping with `policies:`, a list of policy folders"
@@ -186,7 +192,8 @@ def read_set_file(path: Path) -> tuple[list[Path], str | None, str | None]:
     elif not data["policies"] or not all(isinstance(p, str) for p in data["policies"]):
         problem = "`policies` lists one or more policy folders, as texts"
     if problem:
-        raise PolicyError([Diagnostic("set-file", problem, where)],
-                          {str(path): path.read_text(encoding="utf-8")})  # fmt: skip
+        raise PolicyError(
+            [Diagnostic("set-file", problem, where)], {str(path): path.read_text(encoding="utf-8")}
+        )
     paths = [path.parent / p for p in data["policies"]]
     return paths, data.get("name"), data.get("label")
