@@ -143,7 +143,10 @@ class Compiler:
     def programs(self) -> dict[tuple[str, str], Program]:
         out = {}
         regimes = self.model.symbols.regimes
+        in_force = {r.name for r in self.model.symbols.in_force()}
         for (kind, regime), rule in self.model.rules.items():
+            if regime not in in_force:
+                continue  # inherited from a base, outside this policy's years
             fallback = cite_for(regimes[regime].cite, regime, "")
             cite = cite_for(rule.cite, regime, fallback)
             run = self.body(

@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from engine import ast
+from engine.inherit import years_text
 from engine.printer import cell_text, expr_text, type_text
 
+MARKS = {"override": "改动", "extend": "扩充", "add": "新增"}
+WHAT = {"parameter": "参数", "table": "表", "cell": "表格单元", "rule": "规则", "function": "函数",
+        "kind": "记录种类", "enum": "枚举", "regime": "制度", "year summary": "年度汇总",
+        "window": "年度区间", "category": "类别", "reason": "不计原因"}  # fmt: skip
 Block = tuple[Any, ...]  # ("h", level, text) | ("p", text) | ("table", head, rows) | …
 
 
@@ -73,38 +78,72 @@ class Document:
             m.file: _Notes({c.span.line: c.text.strip() for c in m.comments})
             for m in policy.modules
         }
-        self.previous_end: dict[int, int] = {}
+        self.previous_end: dict[tuple[str, int], int] = {}  # (file, line) -> previous end
         for module in policy.modules:
             end = 0
             for decl in module.declarations:
-                self.previous_end[id(decl)] = end
+                self.previous_end[(decl.span.file, decl.span.line)] = end
                 end = decl.span.end_line
+        self.lineage = policy.lineage
 
     def _comments(self, decl: Any) -> list[Block]:
         notes = self.notes.get(decl.span.file)
         if notes is None:
             return []
-        before, inside = notes.around(decl, self.previous_end.get(id(decl), 0))
+        before, inside = notes.around(decl, self._after(decl))
         lines = before + inside
         return [("quote", lines)] if lines else []
+
+    def _after(self, decl: Any) -> int:
+        return self.previous_end.get((decl.span.file, decl.span.line), 0)
+
+    def _mark(self, decl: Any) -> str:
+        """`【改动】`, `【新增】` or `【扩充】` for what this policy changed in its base."""
+        mark = self.lineage.mark(decl) if self.lineage else None
+        return f" 【{MARKS[mark]}】" if mark else ""
 
     def blocks(self) -> list[Block]:
         p = self.policy
         title = f"{p.label}（`{p.name}`）" if p.label else f"`{p.name}`"
-        files = "、".join(f"`{Path(m.file).name}`" for m in p.modules)
+        folders: dict[Path, list[str]] = {}
+        for m in p.modules:
+            folders.setdefault(Path(m.file).parent, []).append(f"`{Path(m.file).name}`")
+        *bases, own = folders.values()
+        files = "、".join(own)
+        if p.lineage is not None:
+            files += f"，与基础政策 `{p.lineage.base}` 的 {sum(map(len, bases))} 个文件"
         out: list[Block] = [
             ("h", 1, title),
             ("p", f"版本 `{p.version}`，由 {files} 生成。本文件由 `rules doc` 生成，请勿手改。"),
         ]
-        out += self._regimes() + self._enums() + self._kinds() + self._params()
+        out += self._lineage() + self._regimes() + self._enums() + self._kinds() + self._params()
         out += self._tables() + self._functions() + self._rules() + self._summaries()
+        return out
+
+    def _lineage(self) -> list[Block]:
+        lineage = self.lineage
+        if lineage is None:
+            return []
+        years = years_text(self.policy.years)
+        out: list[Block] = [
+            ("h", 2, "继承与改动 Changes to the base"),
+            ("p", f"本政策以 `{lineage.base}`（版本 `{lineage.base_version}`，适用 "
+                  f"{years_text(lineage.base_years)}）为基础，适用 {years}。下表是它改动、扩充和"
+                  "新增的内容；没有列出的，都照基础政策继承。下文标有【改动】【扩充】【新增】。"),
+        ]  # fmt: skip
+        rows = [
+            [MARKS[c.action], WHAT.get(c.what, c.what), f"`{c.name}`", c.old or "", c.new or "",
+             f"{Path(c.span.file).name}:{c.span.line}"]
+            for c in lineage.changes
+        ]  # fmt: skip
+        out.append(("table", ["变化", "类型", "名称", "原", "新", "位置"], rows))
         return out
 
     def _regimes(self) -> list[Block]:
         rows = []
         for r in self.policy.regimes:
             years = f"{r.first or ''}..{r.last or ''}"
-            rows.append([f"`{r.name}`", r.label or "", years, f"{r.unit_label or r.unit}",
+            rows.append([f"`{r.name}`{self._mark(r)}", r.label or "", years, f"{r.unit_label or r.unit}",
                          _cite(r.cite)])  # fmt: skip
         return [("h", 2, "适用年度 Regimes"),
                 ("table", ["制度", "名称", "年度", "单位", "依据"], rows)]  # fmt: skip
@@ -113,7 +152,7 @@ class Document:
         out: list[Block] = [("h", 2, "枚举 Enums")]
         for enum in self.symbols.enums.values():
             order = "（有序，由低到高）" if enum.ordered else ""
-            out.append(("h", 3, f"`{enum.name}` {enum.label or ''}{order}"))
+            out.append(("h", 3, f"`{enum.name}` {enum.label or ''}{order}{self._mark(enum)}"))
             out += self._comments(enum)
             out.append(("table", ["名称", "标签"],
                         [[f"`{m.name}`", m.label or ""] for m in enum.members]))  # fmt: skip
@@ -123,7 +162,7 @@ class Document:
         out: list[Block] = [("h", 2, "记录种类 Kinds")]
         for kind in self.symbols.kinds.values():
             like = f"（字段同 `{kind.like}`）" if kind.like else ""
-            out.append(("h", 3, f"`{kind.name}` {kind.label or ''}{like}"))
+            out.append(("h", 3, f"`{kind.name}` {kind.label or ''}{like}{self._mark(kind)}"))
             out += self._comments(kind)
             spec = self.policy.model.kinds[kind.name]
             rows = []
@@ -154,8 +193,9 @@ class Document:
         rows = []
         for param in self.symbols.params.values():
             notes = self.notes.get(param.span.file)
-            before = notes.around(param, self.previous_end.get(id(param), 0))[0] if notes else []
-            rows.append([f"`{param.name}`", param.label or "", f"`{expr_text(param.value)}`",
+            before = notes.around(param, self._after(param))[0] if notes else []
+            name = f"`{param.name}`{self._mark(param)}"
+            rows.append([name, param.label or "", f"`{expr_text(param.value)}`",
                          _cite(param.cite), " ".join(before)])  # fmt: skip
         return [("h", 2, "参数 Parameters"),
                 ("table", ["参数", "名称", "值", "依据", "说明"], rows)]  # fmt: skip
@@ -164,19 +204,24 @@ class Document:
         out: list[Block] = [("h", 2, "折算表 Tables")]
         for table in self.symbols.tables.values():
             keys = " × ".join(k.type for k in table.keys)
-            out.append(("h", 3, f"`{table.name}` {table.label or ''}"))
+            out.append(("h", 3, f"`{table.name}` {table.label or ''}{self._mark(table)}"))
             out.append(("p", f"按 `{keys}` 查得 `{table.value_type}`。依据：{_cite(table.cite)}"))
             out += self._comments(table)
             header, *rows = table.rows
             out.append(("table", [_cell(c) for c in header.cells],
-                        [[_cell(c) for c in r.cells] for r in rows]))  # fmt: skip
+                        [[self._changed(c) for c in r.cells] for r in rows]))  # fmt: skip
         return out
+
+    def _changed(self, cell: ast.Cell) -> str:
+        """A grid cell, with its base value if this policy changed it."""
+        old = self.lineage.old_cells.get(id(cell)) if self.lineage else None
+        return _cell(cell) + (f"（原 {old}）" if old is not None else "")
 
     def _functions(self) -> list[Block]:
         out: list[Block] = [("h", 2, "函数 Functions")]
         for fn in self.symbols.functions.values():
             params = ", ".join(f"{p.name}: {type_text(p.type)}" for p in fn.params)
-            out.append(("h", 3, f"`{fn.name}` {fn.label or ''}"))
+            out.append(("h", 3, f"`{fn.name}` {fn.label or ''}{self._mark(fn)}"))
             out.append(
                 ("p", f"`{fn.name}({params}) -> {type_text(fn.returns)}`。依据：{_cite(fn.cite)}")
             )
@@ -192,7 +237,7 @@ class Document:
             regimes = "、".join(f"`{r}`" for r in rule.regimes) or "各制度"
             kind = self.symbols.kinds.get(rule.kind)
             label = rule.label or (kind.label if kind else "") or ""
-            out.append(("h", 3, f"`{rule.kind}` {label}（{regimes}）"))
+            out.append(("h", 3, f"`{rule.kind}` {label}（{regimes}）{self._mark(rule)}"))
             category = categories.get(rule.category, rule.category)
             out.append(("p", f"类别：{category}（`{rule.category}`）。依据：{_cite(rule.cite)}"))
             out += self._comments(rule)
@@ -209,7 +254,7 @@ class Document:
                 head = f"年度区间 `{node.name}` {node.label or ''}（`{node.regime}`，{years}）"
             else:
                 head = f"年度汇总 {node.label or ''}（{'、'.join(node.regimes)}）"
-            out.append(("h", 3, head))
+            out.append(("h", 3, head + self._mark(node)))
             out.append(("p", f"依据：{_cite(node.cite)}"))
             out += self._comments(node)
             out.append(("list", [_words(s) for s in node.body]))

@@ -65,7 +65,11 @@ class Lineage:
 
     def mark(self, decl: Any) -> str | None:
         """override, extend or add for a declaration this policy changed; else None."""
-        keys = declaration_keys(decl, ())
+        if isinstance(decl, ast.Rule):
+            keys = [k for k in self.marks if k[:2] == ("rule", decl.kind)]
+            keys = [k for k in keys if not decl.regimes or k[2] in decl.regimes]
+        else:
+            keys = declaration_keys(decl, ())
         return next((self.marks[k] for k in keys if k in self.marks), None)
 
 
@@ -220,7 +224,7 @@ class _Merge:
                 )
                 return
         self.added.append(decl)
-        for key in declaration_keys(decl, ()):
+        for key in declaration_keys(decl, regimes):
             self.lineage.marks[key] = "add"
         what = WHAT.get(type(decl))
         if what is not None:
@@ -480,4 +484,4 @@ def _summary_of(decl: Any) -> str | None:
         return ", ".join(m.name for m in decl.members)
     if isinstance(decl, ast.Kind):
         return ", ".join(f.name for f in decl.fields)
-    return decl.label if hasattr(decl, "label") else None
+    return None  # a rule, function, table or summary: its text is in the document

@@ -65,13 +65,16 @@ class _Summaries:
 
     def __init__(self, policy: Any) -> None:
         model, compiler = policy.model, policy.compiler
+        in_force = {r.name for r in policy.regimes}
         self.policy = policy
         self.categories = list(model.symbols.categories)
-        self.years = {r: compiler.summary(s, r) for r, s in model.summaries.items()}
+        self.years = {
+            r: compiler.summary(s, r) for r, s in model.summaries.items() if r in in_force
+        }
         self.windows = [
             (w, compiler.summary(w, w.regime))
             for w in model.symbols.windows.values()
-            if w.regime in model.summaries
+            if w.regime in self.years
         ]
 
 
