@@ -143,8 +143,8 @@ class Document:
         rows = []
         for r in self.policy.regimes:
             years = f"{r.first or ''}..{r.last or ''}"
-            rows.append([f"`{r.name}`{self._mark(r)}", r.label or "", years, f"{r.unit_label or r.unit}",
-                         _cite(r.cite)])  # fmt: skip
+            name = f"`{r.name}`{self._mark(r)}"
+            rows.append([name, r.label or "", years, f"{r.unit_label or r.unit}", _cite(r.cite)])
         return [("h", 2, "适用年度 Regimes"),
                 ("table", ["制度", "名称", "年度", "单位", "依据"], rows)]  # fmt: skip
 

@@ -378,21 +378,20 @@ class _Merge:
             return
         first, last = decl.years
         mine, theirs = years_text(decl.years), years_text(self.lineage.base_years)
-        overlap = (first is None or base_last is None or first <= base_last) and (
-            last is None or base_first is None or last >= base_first
-        )
+        if base_last is None:  # an open base ends where a later policy takes over
+            overlap = first is None or (base_first is not None and first <= base_first)
+        else:
+            overlap = (first is None or first <= base_last) and (
+                last is None or base_first is None or last >= base_first
+            )
         if overlap:
+            start = base_last + 1 if base_last is not None else (base_first or 0) + 1
             self.error(
                 "extends-overlap",
-                f"the years of `{decl.name}` ({mine}) overlap those "
-                f"of its base `{self.base.name}` ({theirs})",
+                f"the years of `{decl.name}` ({mine}) overlap those of its base "
+                f"`{self.base.name}` ({theirs})",
                 decl.span,
-                "each year is decided by one policy; "
-                + (
-                    f"start at {base_last + 1}"
-                    if base_last is not None
-                    else "the base has no last year: override its regimes' years"
-                ),
+                f"each year is decided by one policy; start at {start}",
             )
         elif base_last is not None and first is not None and first > base_last + 1:
             gap = years_text((base_last + 1, first - 1)).replace("..", "–")

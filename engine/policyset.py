@@ -48,8 +48,8 @@ class PolicySet:
     def member_for(self, year: int) -> Any | None:
         """The member in force in `year`, if any."""
         found = self._by_year.get(year)
-        if found is None:
-            found = next((m for m in self.members if m.regime_for(year) is not None), None)
+        if found is None:  # the latest to start: an open policy ends where the next begins
+            found = next((m for m in reversed(self.members) if m.regime_for(year)), None)
             if found is not None and len(self._by_year) < 1000:
                 self._by_year[year] = found
         return found
@@ -161,8 +161,9 @@ class PolicySet:
 def _overlaps(members: list[Any]) -> list[Diagnostic]:
     diags = []
     for a, b in itertools.pairwise(members):
-        last, first = a.years[1], b.years[0]
-        if last is None or first is None or first <= last:
+        (a_first, last), first = a.years, b.years[0]
+        open_ended = last is None and first is not None and (a_first is None or first > a_first)
+        if not open_ended and (last is None or first is None or first <= last):
             diags.append(
                 Diagnostic(
                     "set-overlap",
