@@ -7,11 +7,12 @@ words — changed tables drawn as grids with `old → new` in each changed cell 
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from engine.format import grid_lines
-from engine.outputs import table
+from engine.outputs import flatten, table, xlsx_value
 
 SECTIONS = {
     "regimes": "适用年度与制度",
@@ -149,11 +150,17 @@ def _impact_text(impact: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _number(text: str) -> Any:
+    """A grid cell as a number where it is one, so that the sheet can compute with it."""
+    try:
+        return xlsx_value(Decimal(text)) if text.replace(".", "", 1).isdigit() else text
+    except InvalidOperation:
+        return text
+
+
 def workbook(result: dict[str, Any], path: Path) -> None:
     """The comparison as an `.xlsx` file: structure, tables, records, people, kinds."""
     import openpyxl
-
-    from engine.outputs import flatten, xlsx_value
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("结构")
@@ -177,7 +184,7 @@ def workbook(result: dict[str, Any], path: Path) -> None:
             sheet.append([f"{change['name']}（{change.get('label') or ''}）"])
             sheet.append(change["grid"]["head"])
             for row in change["grid"]["rows"]:
-                sheet.append(row)
+                sheet.append([_number(cell) for cell in row])
             sheet.append([])
     impact = result.get("impact")
     if impact is not None:
