@@ -52,7 +52,8 @@ def test_shell_examples_run(
     monkeypatch.chdir(ROOT)
     argv = shlex.split(command)[1:]
     if "-o" in argv:  # write into a scratch folder, not over the committed file
-        argv[argv.index("-o") + 1] = str(tmp_path / "out")
+        written = Path(argv[argv.index("-o") + 1])
+        argv[argv.index("-o") + 1] = str(tmp_path / ("out" + written.suffix))
     status = main(argv)
     bad_rows = "report" in argv and "unit-2021" in command  # the example sheet has bad rows
     assert status == (1 if bad_rows else 0)

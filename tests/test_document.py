@@ -13,11 +13,19 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICY = engine.load(ROOT / "policies" / "binzhou")
 
 
-def test_committed_policy_document_is_current() -> None:
-    """docs/policy-binzhou.md is generated; regenerate it with
-    `rules doc policies/binzhou -o docs/policy-binzhou.md` after changing the policy."""
-    committed = (ROOT / "docs" / "policy-binzhou.md").read_text(encoding="utf-8")
-    assert committed == markdown(Document(POLICY).blocks())
+@pytest.mark.parametrize(
+    ("folder", "document"),
+    [
+        ("binzhou", "policy-binzhou.md"),
+        ("examples/binzhou-2022-draft", "policy-binzhou-2022-draft.md"),
+    ],
+)
+def test_committed_policy_documents_are_current(folder: str, document: str) -> None:
+    """docs/policy-*.md are generated; regenerate one with
+    `rules doc policies/FOLDER -o docs/DOCUMENT` after changing the policy."""
+    committed = (ROOT / "docs" / document).read_text(encoding="utf-8")
+    policy = POLICY if folder == "binzhou" else engine.load(ROOT / "policies" / folder)
+    assert committed == markdown(Document(policy).blocks())
 
 
 def test_tables_are_grids_as_in_the_notice() -> None:
