@@ -9,6 +9,8 @@ from engine.coverage import Coverage
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]
+DRAFT = Path(__file__).parent.parent / "policies" / "examples" / "binzhou-2022-draft" / "cases"
+DRAFT_CASES = [case for path in sorted(DRAFT.glob("*.yaml")) for case in read_cases(path)]
 POLICIES = PolicyCache()
 
 
@@ -18,7 +20,17 @@ def test_golden_case(case) -> None:
     assert outcome.passed, outcome.describe()
 
 
+@pytest.mark.parametrize(
+    "case", DRAFT_CASES, ids=[f"2022-draft:{c.file.stem}:{c.line}" for c in DRAFT_CASES]
+)
+def test_the_2022_draft_golden_case(case) -> None:
+    """The worked example's own cases: the draft alone, and with 2021 as a policy set."""
+    outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
+    assert outcome.passed, outcome.describe()
+
+
 def test_golden_cases_are_many() -> None:
+    assert len(DRAFT_CASES) == 12
     assert len(CASES) >= 70
     assert sum(len(c.expect) for c in CASES) >= 350
 
