@@ -254,6 +254,8 @@ class Regime:
     unit_label: str | None
     cite: Cite | None
     span: Span = field(compare=False, repr=False, kw_only=True)
+    # which of `years`, `unit` and `cite` were written (an override keeps the base's others)
+    written: tuple[str, ...] = field(default=("years", "unit", "cite"), repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,7 +255,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 def cmd_doc(args: argparse.Namespace) -> int:
     policy = load(args.policy_path)
-    blocks = Document(policy).blocks()
+    blocks = [block for member in policy.members for block in Document(member).blocks()]
     title = policy.label or policy.name
     text = html_page(blocks, title) if args.html else markdown(blocks)
     if args.output is None:

@@ -141,10 +141,11 @@ def declaration(decl: Any) -> list[Line]:
             head = f"enum {name}{_label(label)}{' ordered' if ordered else ''} {{"
             return [(line, head), *_members(members), (end, "}")]
         case ast.Regime(name, label, first, last, unit, unit_label, cite):
-            body = [
-                (line, f"{INDENT}years {_years(first, last)}"),
-                (line, f"{INDENT}unit {unit}{_label(unit_label)}"),
-            ]
+            body = []
+            if "years" in decl.written:
+                body.append((line, f"{INDENT}years {_years(first, last)}"))
+            if "unit" in decl.written:
+                body.append((line, f"{INDENT}unit {unit}{_label(unit_label)}"))
             if cite is not None:
                 body.append((cite.span.line, INDENT + _cite(cite).strip()))
             return [(line, f"regime {name}{_label(label)} {{"), *body, (end, "}")]

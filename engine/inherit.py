@@ -450,13 +450,22 @@ def without_base(modules: Iterable[ast.Module]) -> list[Diagnostic]:
     ]
 
 
+_REGIME_PARTS = {"years": ("first", "last"), "unit": ("unit", "unit_label"), "cite": ("cite",)}
+
+
 def _keep_label_and_cite(decl: Any, base: Any) -> Any:
-    """An override that leaves out its label or citation keeps the base's."""
+    """An override that leaves out its label or citation keeps the base's; a regime also
+    keeps the base's years or unit if it leaves them out."""
     changes = {}
     for name in ("label", "cite"):
         if hasattr(decl, name) and getattr(decl, name) is None:
             changes[name] = getattr(base, name, None)
-    return dataclasses.replace(decl, **changes) if changes else decl
+    if isinstance(decl, ast.Regime):
+        for part, names in _REGIME_PARTS.items():
+            if part not in decl.written:
+                changes.update({n: getattr(base, n) for n in names})
+        changes["written"] = ("years", "unit", "cite")
+    return dataclasses.replace(decl, **changes)
 
 
 def _narrowed(decl: Any, kept: list[Key]) -> Any:

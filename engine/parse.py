@@ -320,8 +320,9 @@ class _ToAst(Transformer[Token, Any]):
         return _Unit(str(ch[0]), _label(ch))
 
     def regime(self, meta: Any, ch: list[Any]) -> ast.Regime:
-        years = _of(_Years, ch) or _Years(None, None)
-        unit = _of(_Unit, ch) or _Unit(str(ch[0]), None)
+        parts = {"years": _of(_Years, ch), "unit": _of(_Unit, ch), "cite": _of(ast.Cite, ch)}
+        years = parts["years"] or _Years(None, None)
+        unit = parts["unit"] or _Unit(str(ch[0]), None)
         return ast.Regime(
             str(ch[0]),
             _label(ch),
@@ -329,8 +330,9 @@ class _ToAst(Transformer[Token, Any]):
             years.last,
             unit.name,
             unit.label,
-            _of(ast.Cite, ch),
+            parts["cite"],
             span=self._s(meta),
+            written=tuple(name for name, part in parts.items() if part is not None),
         )
 
     def cite_all(self, meta: Any, ch: list[Token]) -> ast.Cite:

@@ -80,7 +80,7 @@ summary year in early, late "年度" {
 """
 
 HEAD = 'policy child "子政策" extends "../base" years 2022..\n'
-LATE_ON = 'override regime late "后期" { years 2020.. unit points "分" cite "后" }\n'
+LATE_ON = "override regime late { years 2020.. }\n"  # unit, label and cite: the base's
 
 
 def build(tmp_path: Path, child: str, base: str = BASE) -> engine.Policy:
@@ -107,7 +107,9 @@ def test_nothing_changed_is_the_base_in_its_own_years(tmp_path: Path) -> None:
     child = build(tmp_path, "")
     assert amount(child) == 19
     assert child.years == (2022, None)
-    assert [(r.name, r.first, r.last) for r in child.regimes] == [("late", 2022, None)]
+    [late] = child.regimes
+    assert (late.name, late.label, late.first, late.last) == ("late", "后期", 2022, None)
+    assert (late.unit, late.unit_label, late.cite.keys) == ("points", "分", ((None, "后"),))
     with pytest.raises(engine.RecordError) as caught:
         child.evaluate({"kind": "k", "year": 2021, "level": "low", "tier": "first", "n": 0})
     assert caught.value.code == "no_policy_in_force"
