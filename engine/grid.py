@@ -14,6 +14,7 @@ from typing import Any
 from engine import ast
 from engine.printer import cell_text
 from engine.symbols import did_you_mean
+from engine.tables import header_word
 
 VALUE = ("value",)  # the one column of a one-key table
 Where = tuple[Any, Any]  # (row key, column key)
@@ -23,14 +24,6 @@ class GridError(Exception):
     def __init__(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.span, self.help = code, message, span, help
-
-
-def _word(cell: ast.Cell) -> str | None:
-    if isinstance(cell, ast.Name):
-        return cell.name
-    if isinstance(cell, ast.Text):
-        return cell.value
-    return None
 
 
 class Grid:
@@ -61,7 +54,7 @@ class Grid:
         """A header cell's meaning: the member it names (name or label), or the number or
         bracket as written; a word no member has stays as written."""
         enum = self.enums[axis]
-        word = _word(cell)
+        word = header_word(cell)
         if enum is None or word is None:
             return cell
         for m in enum.members:

@@ -29,7 +29,8 @@ def resolve_scalar_or_enum(name: str, symbols: Symbols) -> Ty | None:
     return None
 
 
-def _word(cell: ast.Cell) -> str | None:
+def header_word(cell: ast.Cell) -> str | None:
+    """The name or label a header cell writes, if it writes one."""
     if isinstance(cell, ast.Name):
         return cell.name
     if isinstance(cell, ast.Text):
@@ -136,7 +137,7 @@ class _TableBuilder:
         return columns
 
     def _member(self, cell: ast.Cell, enum: str) -> str | None:
-        word = _word(cell)
+        word = header_word(cell)
         member = self.symbols.member(enum, word) if word is not None else None
         if member is None:
             known = self.symbols.members(enum) + [
