@@ -50,7 +50,7 @@ def load(
     path: str | Path | Sequence[str | Path] | None = None,
     params: Mapping[str, Any] | None = None,
     coverage: Coverage | None = None,
-) -> Any:
+) -> Decider:
     """Read, check and compile a policy (default: the bundled one), and the policy it
     extends if any. Several paths, or a set file (`.yaml` listing policy folders), give a
     `PolicySet`. `params` overrides parameter values (what-if); `coverage` records which
