@@ -132,8 +132,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{len(model.tables)} tables, {len(model.rules)} rules"
         )
     if len(policy.members) > 1:
-        print(f"{policy.name} {policy.version}: ok — {len(policy.members)} policies, "
-              f"years {years_text(policy.years)}")  # fmt: skip
+        print(
+            f"{policy.name} {policy.version}: ok — {len(policy.members)} policies, "
+            f"years {years_text(policy.years)}"
+        )
     return OK
 
 
@@ -170,8 +172,10 @@ def cmd_test(args: argparse.Namespace) -> int:
         for where, what in coverage.missed():
             print(f"not reached: {_relative(where)}: {what}")
         covered = len(coverage.items) - len(coverage.missed())
-        print(f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
-              "rule branches, table cells and summaries)")  # fmt: skip
+        print(
+            f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
+            "rule branches, table cells and summaries)"
+        )
         if args.min is not None and coverage.percent < args.min:
             print(f"coverage is below the minimum of {args.min:g}%")
             status = FAILED
@@ -233,10 +237,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         changed.append(file)
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                source.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                f"{file} (as is)", f"{file} (formatted)",
-            ))  # fmt: skip
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    f"{file} (as is)",
+                    f"{file} (formatted)",
+                )
+            )
         elif args.check:
             print(f"would reformat {file}")
         else:
@@ -284,6 +292,57 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(dumps(result))
     else:
         sys.stdout.write(diff_text(result))
+    return OK
+
+
+def _size(text: str) -> int:
+    """`10MB`, `512KB`, `1048576`: a size in bytes."""
+    units = {"GB": 2**30, "MB": 2**20, "KB": 2**10, "B": 1}
+    cleaned = text.strip().upper()
+    for unit, factor in units.items():
+        if cleaned.endswith(unit) and cleaned[: -len(unit)].strip().isdigit():
+            return int(cleaned[: -len(unit)]) * factor
+    if cleaned.isdigit():
+        return int(cleaned)
+    raise argparse.ArgumentTypeError(f"`{text}` is not a size such as 10MB, 512KB or 1048576")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from engine.decisionlog import read_salt
+    from engine.serve import Options, build
+
+    token = None
+    if args.token_file is not None:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        if not token:
+            raise InputError(f"`{args.token_file}` holds no token")
+    log_path = Path(args.decision_log) if args.decision_log else None
+    salt = None
+    if args.hash_person:
+        if log_path is None:
+            raise InputError("--hash-person goes with --decision-log")
+        salt = read_salt(Path(args.salt_file) if args.salt_file else log_path.with_suffix(".salt"))
+    options = Options(args.max_body, args.max_records, token, args.reload_every)
+    service = build(args.policy, options, log_path, salt, args.fsync)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    policy = service.holder.current
+    print(
+        f"rules serve: {policy.name} {policy.version} on http://{args.host}:{args.port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        service.app(),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     return OK
 
 
@@ -373,6 +432,48 @@ def parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="NEW sees each record N years later (try next year's rules on this year's records)",
+    )
+    p = command("serve", cmd_serve, "an HTTP decision service (evaluate, report, explain)")
+    with_policy(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8181, help="port (default: 8181)")
+    p.add_argument("--decision-log", metavar="FILE", help="append each decision to FILE (JSONL)")
+    p.add_argument(
+        "--hash-person",
+        action="store_true",
+        help="log a salted hash (HMAC-SHA256) in place of `person`",
+    )
+    p.add_argument(
+        "--salt-file",
+        metavar="FILE",
+        help="the salt for --hash-person (default: the log's name with .salt; made if missing)",
+    )
+    p.add_argument("--fsync", action="store_true", help="sync the log to disk on every request")
+    p.add_argument(
+        "--max-body",
+        type=_size,
+        default=10 * 2**20,
+        metavar="SIZE",
+        help="largest request body (default: 10MB)",
+    )
+    p.add_argument(
+        "--max-records",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="most records in one request (default: 10000)",
+    )
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require `Authorization: Bearer TOKEN` on /v1/ (TOKEN: the file's text)",
+    )
+    p.add_argument(
+        "--reload-every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="look for changed policy files this often; 0: never (default: 1)",
     )
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")

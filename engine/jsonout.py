@@ -29,11 +29,47 @@ def _as_float(value: Any) -> float:
 
 
 def dumps(value: Any) -> str:
-    """One line of JSON; decimals keep every digit."""
+    """One line of JSON; decimals keep every digit. A result's trace, last, is written
+    from its steps' JSON, each made once: steps are shared between results."""
+    if type(value) is dict and value.get("trace") and next(reversed(value)) == "trace":
+        parts = [f"{_string(k)}: {_scalar(v)}" for k, v in value.items() if k != "trace"]
+        steps = ", ".join(_step_text(step) for step in value["trace"])
+        return "{" + ", ".join(parts) + f', "trace": [{steps}]}}'
+    return _dumps(value)
+
+
+def _scalar(value: Any) -> str:
+    """A value of a result's head: text, whole number and yes/no written directly."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return _dumps(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_as_float)
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _dumps(value: Any) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, default=_as_float)
+        return _ENCODER.encode(value)
     except _Inexact:
         return _slow(value)
+
+
+def _step_text(step: Any) -> str:
+    text = getattr(step, "text", None)
+    if text is None:
+        text = _dumps(step)
+        if hasattr(step, "text"):
+            step.text = text
+    return text
 
 
 def _slow(value: Any) -> str:
@@ -44,7 +80,7 @@ def _slow(value: Any) -> str:
         return "{" + ", ".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_slow(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False, default=_as_float)
+    return _ENCODER.encode(value)
 
 
 def _no_constant(name: str) -> Any:

@@ -243,9 +243,9 @@ class Policy:
         result["counted"] = counted
         if not counted:
             result["reason"] = value.reason
-        result["trace"] = trace
         result["policy"] = self.name
         result["version"] = self.version
+        result["trace"] = trace
         return result
 
     def _bad_kind(self, kind: Any) -> None:

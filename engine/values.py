@@ -82,11 +82,12 @@ class Step(dict[str, Any]):
     result), ("call", function, arguments), ("amount", expr) or ("require", name, condition).
     """
 
-    __slots__ = ("how",)
+    __slots__ = ("how", "text")
 
     def __init__(self, how: tuple[Any, ...] = (), **entries: Any) -> None:
         dict.__init__(self, **entries)
         self.how = how
+        self.text: str | None = None  # its JSON, made once (`engine.jsonout`)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Copies and pickles are plain (writable) dicts."""

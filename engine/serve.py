@@ -1,0 +1,389 @@
+"""`rules serve`: decisions over HTTP, on Starlette, served by uvicorn.
+
+Input: JSON requests. Output: the contract's results, reports and explanations, made by
+the very `Policy` objects the command line and the library use (no second evaluator),
+as JSON with exact decimals. A bad request gets a JSON problem with its status (400,
+401, 404, 405, 413, 415; 500 with no stack trace), never a crash. Each request reads the
+serving policy once (`PolicyHolder.current`), so a reload in between is never half seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine.decisionlog import DecisionLog
+from engine.holder import PolicyHolder, now
+from engine.jsonout import dumps, loads
+from engine.metrics import Metrics
+from engine.openapi import Endpoint, document, one_or_many
+
+log = logging.getLogger("rules.serve")
+JSON = "application/json"
+
+
+@dataclass
+class Options:
+    max_body: int = 10 * 2**20  # bytes
+    max_records: int = 10_000  # per request
+    token: str | None = None  # bearer token for /v1/
+    reload_every: float = 1.0  # seconds between looks at the policy files; 0: never
+
+
+class Problem(Exception):
+    """A request refused: its status, a stable code and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+ENDPOINTS = [
+    Endpoint(
+        "/v1/evaluate",
+        "POST",
+        "Evaluate one record, or a list of records in order",
+        "Record",
+        one_or_many("Result"),
+    ),
+    Endpoint(
+        "/v1/report",
+        "POST",
+        "Report on records: person-years, windows, then errors",
+        "Record",
+        {"type": "array", "items": {"$ref": "#/components/schemas/ReportRow"}},
+    ),
+    Endpoint(
+        "/v1/explain",
+        "POST",
+        "Explain one record, or a list, step by step in words",
+        "Record",
+        one_or_many("Explanation"),
+    ),
+    Endpoint(
+        "/v1/schema",
+        "GET",
+        "The JSON Schema of the records the policy accepts",
+        None,
+        {"type": "object"},
+    ),
+    Endpoint(
+        "/v1/policies",
+        "GET",
+        "The loaded policies, versions, years and last reload",
+        None,
+        {"type": "object"},
+    ),
+    Endpoint("/healthz", "GET", "Liveness", None, {"type": "object"}, guarded=False),
+    Endpoint("/metrics", "GET", "Prometheus metrics", None, {"type": "string"}, guarded=False),
+    Endpoint("/openapi.json", "GET", "This document", None, {"type": "object"}, guarded=False),
+]
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    usable = 0 < len(given) <= 128 and all(c.isalnum() or c in "-_.:" for c in given)
+    return given if usable else uuid.uuid4().hex
+
+
+class Service:
+    """The endpoints, over one policy holder, an optional decision log and metrics."""
+
+    def __init__(
+        self, holder: PolicyHolder, options: Options, decisions: DecisionLog | None = None
+    ) -> None:
+        self.holder, self.options, self.decisions = holder, options, decisions
+        self.metrics = Metrics()
+        self._openapi: tuple[str, str] | None = None  # (version, text)
+
+    # ── the common path of every request ───────────────────────────────────
+    async def answer(
+        self, request: Request, endpoint: Endpoint, work: Callable[..., Any]
+    ) -> Response:
+        started = time.perf_counter()
+        rid = _request_id(request)
+        status, headers = 200, {"X-Request-Id": rid}
+        try:
+            if endpoint.guarded:
+                self._authorize(request)
+            body = await self._body(request) if endpoint.body else None
+            policy = self.holder.current  # read once: this request's policy throughout
+            text = await anyio.to_thread.run_sync(work, policy, body, rid)
+        except Problem as problem:
+            status, text = problem.status, self._problem(problem, rid)
+            if status == 401:
+                headers["WWW-Authenticate"] = 'Bearer realm="rules"'
+        except Exception:
+            log.exception("request %s failed", rid)
+            status = 500
+            text = self._problem(Problem(500, "internal", "the service failed; see its log"), rid)
+        self.metrics.count(
+            "rules_requests_total", path=endpoint.path, method=request.method, status=str(status)
+        )
+        self.metrics.observe(time.perf_counter() - started, path=endpoint.path)
+        media = "text/plain; version=0.0.4" if endpoint.path == "/metrics" else JSON
+        return Response(text, status, headers, media_type=media)
+
+    @staticmethod
+    def _problem(problem: Problem, rid: str) -> str:
+        error = {"code": problem.code, "message": problem.message, "status": problem.status}
+        return dumps({"error": error, "request_id": rid})
+
+    def _authorize(self, request: Request) -> None:
+        token = self.options.token
+        if token is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip(), token):
+            raise Problem(
+                401,
+                "unauthorized",
+                "this endpoint needs `Authorization: Bearer TOKEN` with the service's token",
+            )
+
+    async def _body(self, request: Request) -> list[Any] | dict[str, Any]:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != JSON and not media.endswith("+json"):
+            raise Problem(
+                415,
+                "unsupported_media_type",
+                f"send JSON with `Content-Type: {JSON}`; got `{media or 'none'}`",
+            )
+        limit = self.options.max_body
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+        try:
+            data = loads(b"".join(chunks).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise Problem(400, "bad_json", f"the body is not JSON: {error}") from None
+        if not isinstance(data, dict | list):
+            raise Problem(400, "bad_body", "the body is one record (an object) or a list of them")
+        if isinstance(data, list) and len(data) > self.options.max_records:
+            raise Problem(
+                413,
+                "too_many_records",
+                f"{len(data)} records; one request may carry at most {self.options.max_records}",
+            )
+        return data
+
+    # ── the work of each endpoint (run in a worker thread) ─────────────────
+    def evaluate(self, policy: Any, body: Any, rid: str) -> str:
+        records = body if isinstance(body, list) else [body]
+        results = list(policy.evaluate_many(records))
+        self._count("evaluate", results)
+        self._log("evaluate", rid, records, results)
+        return dumps(results[0]) if isinstance(body, dict) else _array(results)
+
+    def explain(self, policy: Any, body: Any, rid: str) -> str:
+        records = body if isinstance(body, list) else [body]
+        explained = [policy.explain(r, n) for n, r in enumerate(records, 1)]
+        self._count("explain", explained)
+        for e in explained:  # an error's explanation names no policy: the set's
+            e.setdefault("policy", policy.name)
+            e.setdefault("version", policy.version)
+        self._log("explain", rid, records, explained)
+        return dumps(explained[0]) if isinstance(body, dict) else _array(explained)
+
+    def report(self, policy: Any, body: Any, rid: str) -> str:
+        records = body if isinstance(body, list) else [body]
+        rows = policy.report(records)
+        self._count("report", [r for r in rows if r["scope"] == "error"], len(records))
+        if self.decisions is not None:
+            self.decisions.write(_report_entries(policy, rid, records, rows))
+        return _array(rows)
+
+    def _count(self, endpoint: str, results: list[Any], records: int | None = None) -> None:
+        total = len(results) if records is None else records
+        self.metrics.count("rules_records_total", total, endpoint=endpoint)
+        for r in results:
+            if "error" in r:
+                self.metrics.count(
+                    "rules_record_errors_total", endpoint=endpoint, code=r["error"]["code"]
+                )
+
+    def _log(self, endpoint: str, rid: str, records: list[Any], results: list[Any]) -> None:
+        if self.decisions is None:
+            return
+        at = now()
+        self.decisions.write(
+            [
+                {
+                    "time": at,
+                    "request_id": rid,
+                    "endpoint": endpoint,
+                    "policy": r.get("policy"),
+                    "version": r.get("version"),
+                    "input": record,
+                    "result": r,
+                }
+                for record, r in zip(records, results, strict=True)
+            ]
+        )
+
+    def schema(self, policy: Any, body: Any, rid: str) -> str:
+        return dumps(policy.schema())
+
+    def policies(self, policy: Any, body: Any, rid: str) -> str:
+        return dumps(self.holder.describe())
+
+    def health(self, policy: Any, body: Any, rid: str) -> str:
+        return dumps({"status": "ok", "policy": policy.name, "version": policy.version})
+
+    def metrics_text(self, policy: Any, body: Any, rid: str) -> str:
+        for result, count in self.holder.reloads.items():
+            self.metrics.counters["rules_policy_reloads_total"][(("result", result),)] = count
+        info = [
+            (
+                "rules_policy_info",
+                "The policy serving: 1 for its name and version.",
+                (("name", m.name), ("version", m.version)),
+                1,
+            )
+            for m in policy.members
+        ]
+        return self.metrics.text(info)
+
+    def openapi(self, policy: Any, body: Any, rid: str) -> str:
+        cached = self._openapi
+        if cached is None or cached[0] != policy.version:
+            title = f"rules: {policy.label or policy.name}"
+            text = dumps(document(ENDPOINTS, policy.schema(), title, policy.version))
+            cached = self._openapi = (policy.version, text)
+        return cached[1]
+
+    # ── the application ────────────────────────────────────────────────────
+    def app(self) -> Starlette:
+        work = {
+            "/v1/evaluate": self.evaluate,
+            "/v1/report": self.report,
+            "/v1/explain": self.explain,
+            "/v1/schema": self.schema,
+            "/v1/policies": self.policies,
+            "/healthz": self.health,
+            "/metrics": self.metrics_text,
+            "/openapi.json": self.openapi,
+        }
+
+        def route(endpoint: Endpoint) -> Route:
+            async def handle(request: Request) -> Response:
+                return await self.answer(request, endpoint, work[endpoint.path])
+
+            return Route(endpoint.path, handle, methods=[endpoint.method])
+
+        async def refused(request: Request, error: Exception) -> Response:
+            assert isinstance(error, HTTPException)
+            code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http")
+            message = {
+                404: f"no endpoint at `{request.url.path}`; see /openapi.json",
+                405: f"`{request.method}` is not allowed on `{request.url.path}`",
+            }.get(error.status_code, str(error.detail))
+            rid = _request_id(request)
+            self.metrics.count(
+                "rules_requests_total",
+                path="unmatched",
+                method=request.method,
+                status=str(error.status_code),
+            )
+            text = self._problem(Problem(error.status_code, code, message), rid)
+            return Response(text, error.status_code, {"X-Request-Id": rid}, media_type=JSON)
+
+        return Starlette(
+            routes=[route(e) for e in ENDPOINTS],
+            exception_handlers={HTTPException: refused},
+            lifespan=self._lifespan,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(self._watch()) if self.options.reload_every > 0 else None
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if self.decisions is not None:
+                self.decisions.close()
+
+    async def _watch(self) -> None:
+        """Look at the policy files now and then; load a changed version off the loop."""
+        while True:
+            await asyncio.sleep(self.options.reload_every)
+            try:
+                await anyio.to_thread.run_sync(self.holder.reload_if_changed)
+            except Exception:
+                log.exception("looking for policy changes failed")
+
+
+def _array(texts: list[Any]) -> str:
+    return "[" + ", ".join(dumps(t) for t in texts) + "]"
+
+
+def _report_entries(
+    policy: Any, rid: str, records: list[Any], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One decision per report row: the person's records it was decided on (for a year
+    row, that year's; for a window, all of them), or the invalid record itself."""
+    at = now()
+    by_person: dict[str, list[Any]] = {}
+    by_id: dict[Any, Any] = {}
+    for n, record in enumerate(records, 1):
+        if isinstance(record, dict):
+            if isinstance(record.get("person"), str):
+                by_person.setdefault(record["person"], []).append(record)
+            by_id.setdefault(record.get("id", n), record)
+        else:
+            by_id.setdefault(n, record)
+    entries = []
+    for row in rows:
+        if row["scope"] == "error":
+            given = by_id.get(row["id"])
+        else:
+            mine = by_person.get(row["person"], [])
+            given = [r for r in mine if r.get("year") == row["year"]] if "year" in row else mine
+        entries.append(
+            {
+                "time": at,
+                "request_id": rid,
+                "endpoint": "report",
+                "policy": row.get("policy", policy.name),
+                "version": row.get("version", policy.version),
+                "input": given,
+                "result": row,
+            }
+        )
+    return entries
+
+
+def build(
+    paths: list[str] | None,
+    options: Options,
+    decision_log: Path | None = None,
+    salt: bytes | None = None,
+    fsync: bool = False,
+) -> Service:
+    """The service over the policy at `paths` (loaded now: a bad policy fails here)."""
+    decisions = DecisionLog(decision_log, salt, fsync) if decision_log else None
+    return Service(PolicyHolder(paths), options, decisions)
