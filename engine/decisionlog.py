@@ -17,7 +17,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from engine.jsonout import dumps
+from engine.jsonout import dumps, loads
+
+
+class Encoded(bytes):
+    """A value already written as JSON, UTF-8 (a result the service has encoded)."""
 
 
 def read_salt(path: Path) -> bytes:
@@ -58,11 +62,14 @@ class DecisionLog:
             return
         lines = []
         for entry in entries:
-            entry = dict(entry)
-            entry["input"] = self._masked(entry["input"])
-            entry["result"] = self._masked(entry["result"])
-            lines.append(dumps(entry))
-        data = ("\n".join(lines) + "\n").encode()
+            result = entry["result"]
+            if self.salt is not None:
+                result = self._masked(loads(result.decode()) if type(result) is Encoded else result)
+            head = {k: v for k, v in entry.items() if k != "result"}
+            head["input"] = self._masked(head["input"])
+            text = result if type(result) is Encoded else dumps(result).encode()
+            lines.append(dumps(head)[:-1].encode() + b', "result": ' + text + b"}")
+        data = b"\n".join(lines) + b"\n"
         written = 0
         while written < len(data):  # a regular file takes it whole; loop if it does not
             written += os.write(self._fd, data[written:])

@@ -32,24 +32,39 @@ def dumps(value: Any) -> str:
     """One line of JSON; decimals keep every digit. A result's trace, last, is written
     from its steps' JSON, each made once: steps are shared between results."""
     if type(value) is dict and value.get("trace") and next(reversed(value)) == "trace":
-        parts = [f"{_string(k)}: {_scalar(v)}" for k, v in value.items() if k != "trace"]
-        steps = ", ".join(_step_text(step) for step in value["trace"])
-        return "{" + ", ".join(parts) + f', "trace": [{steps}]}}'
+        return _result(value)
     return _dumps(value)
 
 
-def _scalar(value: Any) -> str:
-    """A value of a result's head: text, whole number and yes/no written directly."""
+_KEYS: dict[str, str] = {}  # "amount" -> '"amount": '
+
+
+def _result(value: dict[str, Any]) -> str:
+    """A result: texts and whole numbers written directly, each step's JSON made once."""
+    parts = [_key(k) + scalar_text(v) for k, v in value.items() if k != "trace"]
+    return "{" + ", ".join(parts) + f', "trace": {trace_text(value["trace"])}}}'
+
+
+def trace_text(trace: list[Any]) -> str:
+    """A trace's JSON: its steps' texts, each made once (steps are shared, read-only)."""
+    return "[" + ", ".join([_step_text(step) for step in trace]) + "]"
+
+
+def scalar_text(value: Any) -> str:
+    """A value's JSON: a text or a whole number directly, anything else by the encoder."""
     kind = type(value)
     if kind is str:
         return _string(value)
     if kind is int:
         return str(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if value is None:
-        return "null"
     return _dumps(value)
+
+
+def _key(key: str) -> str:
+    text = _KEYS.get(key)
+    if text is None:
+        text = _KEYS[key] = _string(key) + ": "
+    return text
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_as_float)

@@ -21,6 +21,7 @@ from engine.coverage import Coverage
 from engine.diagnostics import PolicyError
 from engine.explain import Explainer
 from engine.inherit import Lineage
+from engine.jsonout import dumps, scalar_text
 from engine.model import Model
 from engine.policyset import PolicySet, read_set_file
 from engine.records import (
@@ -38,6 +39,8 @@ from engine.report import Reporter
 from engine.resources import bundled_policy_path
 from engine.schema import record_schema
 from engine.values import NotCounted, amount_value
+
+TAIL_LIMIT = 8192  # results' texts remembered (see `Policy._text`)
 
 # (id, person, year, program, value or NotCounted, trace)
 Decision = tuple[Any, Any, int, Program, Any, list[dict[str, Any]]]
@@ -125,6 +128,7 @@ class Policy:
                 self.validators.setdefault(kind.label, validator)
         self.regimes = symbols.in_force()
         self._regime_by_year: dict[int, str | None] = {}
+        self._tails: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}  # see `_text`
         self._reporter: Reporter | None = None
         self._explainer: Explainer | None = None
         self._kind_list = ", ".join(
@@ -227,7 +231,11 @@ class Policy:
         return ident, person, year, program, value, trace
 
     def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
-        ident, person, year, program, value, trace = self.decide(record, position)
+        return self._result(*self.decide(record, position))
+
+    def _result(
+        self, ident: Any, person: Any, year: int, program: Program, value: Any, trace: list[Any]
+    ) -> dict[str, Any]:
         regime = program.regime
         if type(value) is NotCounted:
             amount, counted = 0, False
@@ -247,6 +255,39 @@ class Policy:
         result["version"] = self.version
         result["trace"] = trace
         return result
+
+    def evaluate_json(
+        self, items: Iterable[tuple[int, Any]]
+    ) -> Iterator[tuple[bytes, str | None, Policy]]:
+        """Like `evaluate_numbered`, each result as its JSON, UTF-8 (what `dumps` writes of
+        it), with its error code (None for a result) and the policy that decided it. For
+        services: what follows a result's year is the same text whenever the same steps
+        made the same decision, so it is written once."""
+        for position, record in items:
+            try:
+                decision = self.decide(record, position)
+            except RecordError as error:
+                text = dumps(self.error_result(record, position, error)).encode()
+                yield text, error.code, self
+                continue
+            yield self._text(decision), None, self
+
+    def _text(self, decision: Decision) -> bytes:
+        ident, person, year, program, _, trace = decision
+        # the last step holds the value, and a step is made once per value: the program
+        # and the steps decide the whole text after the year
+        key = (program, *map(id, trace))
+        cached = self._tails.get(key)
+        if cached is None:
+            result = self._result(*decision)
+            for common in ("id", "person", "year"):
+                result.pop(common, None)
+            # the steps are kept with their text, so that their ids in the key stay theirs
+            cached = (trace, dumps(result)[1:].encode())
+            if len(self._tails) < TAIL_LIMIT:
+                self._tails[key] = cached
+        who = "" if person is None else f', "person": {scalar_text(person)}'
+        return f'{{"id": {scalar_text(ident)}{who}, "year": {year}, '.encode() + cached[1]
 
     def _bad_kind(self, kind: Any) -> None:
         if kind is None:

@@ -21,6 +21,7 @@ from engine.ast import Span
 from engine.diagnostics import Diagnostic, PolicyError
 from engine.explain import Explainer, error_explanation
 from engine.inherit import years_text
+from engine.jsonout import dumps
 from engine.records import NO_POLICY, UNKNOWN_KIND, RecordError, year_of
 from engine.report import Reporter
 from engine.schema import DRAFT
@@ -108,6 +109,26 @@ class PolicySet:
                 yield self.evaluate(record, position)
             except RecordError as error:
                 yield self.error_result(record, position, error)
+
+    def evaluate_json(self, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[bytes, Any, Any]]:
+        """Like `Policy.evaluate_json`, each record by the policy of its year."""
+        for position, record in items:
+            member = self._member_of(record)
+            if member is None:
+                try:
+                    self.decide(record, position)
+                except RecordError as error:
+                    result = self.error_result(record, position, error)
+                    yield dumps(result).encode(), error.code, self
+                continue
+            [(text, code, _)] = member.evaluate_json([(position, record)])
+            if code is not None:  # the member's error, said for the whole set
+                try:
+                    self.decide(record, position)
+                except RecordError as error:
+                    result = self.error_result(record, position, error)
+                    text, code = dumps(result).encode(), error.code
+            yield text, code, member
 
     def error_result(self, record: Any, position: int, error: RecordError) -> dict[str, Any]:
         member = self._member_of(record) or self

@@ -219,7 +219,7 @@ def test_bearer_token_guards_v1_but_not_health() -> None:
 def test_a_failure_inside_is_a_500_without_a_stack_trace(monkeypatch) -> None:
     with client() as c:
         service_policy = type(POLICY)
-        monkeypatch.setattr(service_policy, "evaluate_many", lambda self, r: 1 / 0)
+        monkeypatch.setattr(service_policy, "evaluate_json", lambda self, r: 1 / 0)
         answer = c.post("/v1/evaluate", json=PAPER)
     message = _problem(answer, 500, "internal")
     assert message == "the service failed; see its log"
