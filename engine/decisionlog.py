@@ -61,14 +61,19 @@ class DecisionLog:
         if not entries:
             return
         lines = []
+        heads: dict[tuple[Any, ...], bytes] = {}  # the fields a request's decisions share
         for entry in entries:
             result = entry["result"]
             if self.salt is not None:
                 result = self._masked(loads(result.decode()) if type(result) is Encoded else result)
-            head = {k: v for k, v in entry.items() if k != "result"}
-            head["input"] = self._masked(head["input"])
+            shared = tuple(v for k, v in entry.items() if k not in ("input", "result"))
+            head = heads.get(shared)
+            if head is None:
+                fields = {k: v for k, v in entry.items() if k not in ("input", "result")}
+                head = heads[shared] = dumps(fields)[:-1].encode() + b', "input": '
             text = result if type(result) is Encoded else dumps(result).encode()
-            lines.append(dumps(head)[:-1].encode() + b', "result": ' + text + b"}")
+            given = dumps(self._masked(entry["input"])).encode()
+            lines.append(head + given + b', "result": ' + text + b"}")
         data = b"\n".join(lines) + b"\n"
         written = 0
         while written < len(data):  # a regular file takes it whole; loop if it does not

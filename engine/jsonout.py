@@ -69,10 +69,18 @@ def _key(key: str) -> str:
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_as_float)
 _string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+# the C encoder made once (`JSONEncoder.encode` makes one per call); the values written
+# here hold no cycles, so it is made without the check for them
+_C_MAKE = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+_C_ENCODER = (
+    _C_MAKE(None, _as_float, _string, None, ": ", ", ", False, False, False) if _C_MAKE else None
+)
 
 
 def _dumps(value: Any) -> str:
     try:
+        if _C_ENCODER is not None:
+            return "".join(_C_ENCODER(value, 0))
         return _ENCODER.encode(value)
     except _Inexact:
         return _slow(value)
@@ -95,7 +103,7 @@ def _slow(value: Any) -> str:
         return "{" + ", ".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_slow(v) for v in value) + "]"
-    return _ENCODER.encode(value)
+    return _dumps(value)
 
 
 def _no_constant(name: str) -> Any:
