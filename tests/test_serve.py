@@ -481,3 +481,22 @@ def test_serve_refuses_a_policy_that_does_not_load(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "error[unexpected-end]" in done.stderr
+
+
+def test_the_service_json_is_what_dumps_writes_of_each_result() -> None:
+    """`evaluate_json` (cached result tails) writes the very bytes `dumps` writes."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from evaluate import stream
+
+    from engine.jsonout import dumps
+
+    records = [*stream(30_000, 3_000), "text", {"kind": "micro_course", "year": 2021}]
+    for policy in (
+        POLICY,
+        engine.load(
+            [ROOT / "policies" / "binzhou", ROOT / "policies" / "examples" / "binzhou-2022-draft"]
+        ),
+    ):
+        expected = [dumps(r).encode() for r in policy.evaluate_many(records)]
+        written = [text for text, _, _ in policy.evaluate_json(enumerate(records, 1))]
+        assert written == expected
