@@ -114,7 +114,13 @@ class PolicyHolder:
                     "version": member.version,
                     "years": _years(member.years),
                     "regimes": [
-                        {"name": r.name, "years": _years((r.first, r.last)), "unit": r.unit}
+                        {
+                            "name": r.name,
+                            "label": r.label,
+                            "years": _years((r.first, r.last)),
+                            "unit": r.unit,
+                            "unit_label": r.unit_label,
+                        }
                         for r in member.regimes
                     ],
                     "extends": None

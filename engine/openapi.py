@@ -21,6 +21,8 @@ class Endpoint:
     body: str | None  # the request body's schema name, if the endpoint takes one
     returns: dict[str, Any]  # the schema of a 200 answer
     guarded: bool = True  # needs the bearer token when one is set
+    media: str = "application/json"  # of the request body, and of the answer
+    page: bool = False  # a page for people, not part of the API document
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -108,12 +110,22 @@ def document(
     record = {k: v for k, v in record.items() if k not in ("$schema", "$id")}
     paths: dict[str, Any] = {}
     for e in endpoints:
+        if e.page:
+            continue
         operation: dict[str, Any] = {
             "summary": e.summary,
             "operationId": e.path.strip("/").replace("/", "_") + "_" + e.method.lower(),
-            "responses": {"200": {"description": "OK", "content": _json(e.returns)}},
+            "responses": {
+                "200": {"description": "OK", "content": {e.media: {"schema": e.returns}}}
+            },
         }
-        if e.body is not None:
+        if e.body == "Spreadsheet":
+            binary = {"schema": {"type": "string", "format": "binary"}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/octet-stream": binary},
+            }
+        elif e.body is not None:
             operation["requestBody"] = {"required": True, "content": _json(one_or_many(e.body))}
         refused = {c: d for c, d in PROBLEMS.items() if e.guarded and (e.body or c == "401")}
         for code, description in refused.items():

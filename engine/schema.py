@@ -45,6 +45,8 @@ def field_schema(spec: FieldSpec, labels: dict[str, str | None]) -> dict[str, An
         out.update(
             type="array", uniqueItems=True, items={"enum": _words(list(spec.members or ()), labels)}
         )
+    if base in ("enum", "set"):  # each member's label, for forms and readers
+        out["x-labels"] = {m: labels.get(m) or m for m in spec.members or ()}
     if spec.default is not None:
         out["default"] = spec.default
     return out

@@ -13,29 +13,46 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from engine.cells import CellReader
 from engine.decisionlog import DecisionLog, Encoded
 from engine.holder import PolicyHolder, now, settle
+from engine.inputs import InputError, read_records
 from engine.jsonout import dumps, loads
 from engine.metrics import Metrics
 from engine.openapi import Endpoint, document, one_or_many
+from engine.outputs import Writer, labels, report_columns
+from engine.pages import UI, document_page, index_page
 
 log = logging.getLogger("rules.serve")
 JSON = "application/json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_RECORDS = 1000  # a request with more records is worked off the event loop
+
+
+@dataclass
+class Reply:
+    """An answer that is not the endpoint's usual JSON: a workbook, say."""
+
+    content: bytes | str
+    media: str
+    headers: dict[str, str]
 
 
 @dataclass
@@ -90,9 +107,42 @@ ENDPOINTS = [
         None,
         {"type": "object"},
     ),
+    Endpoint(
+        "/v1/report/upload",
+        "POST",
+        "Report on a unit's sheet (.xlsx or .csv), as JSON or (`?format=xlsx`) as a workbook",
+        "Spreadsheet",
+        {"type": "object"},
+    ),
+    Endpoint(
+        "/v1/document",
+        "GET",
+        "The policy as a document",
+        None,
+        {"type": "string"},
+        media="text/html; charset=utf-8",
+    ),
     Endpoint("/healthz", "GET", "Liveness", None, {"type": "object"}, guarded=False),
-    Endpoint("/metrics", "GET", "Prometheus metrics", None, {"type": "string"}, guarded=False),
+    Endpoint(
+        "/metrics",
+        "GET",
+        "Prometheus metrics",
+        None,
+        {"type": "string"},
+        guarded=False,
+        media="text/plain; version=0.0.4",
+    ),
     Endpoint("/openapi.json", "GET", "This document", None, {"type": "object"}, guarded=False),
+    Endpoint(
+        "/",
+        "GET",
+        "The web page",
+        None,
+        {},
+        guarded=False,
+        media="text/html; charset=utf-8",
+        page=True,
+    ),
 ]
 
 
@@ -122,12 +172,17 @@ class Service:
         try:
             if endpoint.guarded:
                 self._authorize(request)
-            body = await self._body(request) if endpoint.body else None
+            body: Any = None
+            if endpoint.body == "Spreadsheet":
+                body = await self._raw(request)
+            elif endpoint.body:
+                body = await self._body(request)
             policy = self.holder.current  # read once: this request's policy throughout
-            if isinstance(body, list) and len(body) > INLINE_RECORDS:
-                text = await anyio.to_thread.run_sync(work, policy, body, rid)
+            params = dict(request.query_params)
+            if isinstance(body, bytes) or (isinstance(body, list) and len(body) > INLINE_RECORDS):
+                text = await anyio.to_thread.run_sync(work, policy, body, rid, params)
             else:  # short work: a thread would cost more than it spares the other requests
-                text = work(policy, body, rid)
+                text = work(policy, body, rid, params)
         except Problem as problem:
             status, text = problem.status, self._problem(problem, rid)
             if status == 401:
@@ -140,7 +195,10 @@ class Service:
             "rules_requests_total", path=endpoint.path, method=request.method, status=str(status)
         )
         self.metrics.observe(time.perf_counter() - started, path=endpoint.path)
-        media = "text/plain; version=0.0.4" if endpoint.path == "/metrics" else JSON
+        media = endpoint.media if status == 200 else JSON
+        if isinstance(text, Reply):
+            headers.update(text.headers)
+            text, media = text.content, text.media
         return Response(text, status, headers, media_type=media)
 
     @staticmethod
@@ -169,18 +227,8 @@ class Service:
                 "unsupported_media_type",
                 f"send JSON with `Content-Type: {JSON}`; got `{media or 'none'}`",
             )
-        limit = self.options.max_body
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
-            chunks.append(chunk)
         try:
-            data = loads(b"".join(chunks).decode("utf-8"))
+            data = loads((await self._raw(request)).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
             raise Problem(400, "bad_json", f"the body is not JSON: {error}") from None
         if not isinstance(data, dict | list):
@@ -193,8 +241,22 @@ class Service:
             )
         return data
 
+    async def _raw(self, request: Request) -> bytes:
+        """The body, refused (413) as soon as it is over the limit."""
+        limit = self.options.max_body
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "body_too_large", f"the body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     # ── the work of each endpoint (run in a worker thread) ─────────────────
-    def evaluate(self, policy: Any, body: Any, rid: str) -> bytes:
+    def evaluate(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> bytes:
         records = body if isinstance(body, list) else [body]
         decided = list(policy.evaluate_json(enumerate(records, 1)))
         self.metrics.count("rules_records_total", len(records), endpoint="evaluate")
@@ -220,7 +282,7 @@ class Service:
         texts = [text for text, _, _ in decided]
         return texts[0] if isinstance(body, dict) else b"[" + b", ".join(texts) + b"]"
 
-    def explain(self, policy: Any, body: Any, rid: str) -> str:
+    def explain(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
         explained = [policy.explain(r, n) for n, r in enumerate(records, 1)]
         self._count("explain", explained)
@@ -230,13 +292,59 @@ class Service:
         self._log("explain", rid, records, explained)
         return dumps(explained[0]) if isinstance(body, dict) else _array(explained)
 
-    def report(self, policy: Any, body: Any, rid: str) -> str:
+    def report(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
-        rows = policy.report(records)
-        self._count("report", [r for r in rows if r["scope"] == "error"], len(records))
+        return _array(self._report(policy, list(enumerate(records, 1)), rid, "report"))
+
+    def _report(
+        self, policy: Any, numbered: list[tuple[int, Any]], rid: str, endpoint: str
+    ) -> list:
+        rows = list(policy.report_numbered(numbered))
+        self._count(endpoint, [r for r in rows if r["scope"] == "error"], len(numbered))
         if self.decisions is not None:
-            self.decisions.write(_report_entries(policy, rid, records, rows))
-        return _array(rows)
+            self.decisions.write(_report_entries(policy, rid, numbered, rows))
+        return rows
+
+    def upload(self, policy: Any, body: bytes, rid: str, params: dict[str, str]) -> str | Reply:
+        """A unit's sheet, read as `rules report` reads it: its report as JSON (with the
+        columns and their labels), or with `?format=xlsx` as the report's workbook."""
+        name = params.get("name") or "upload.xlsx"
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            raise Problem(
+                415, "unsupported_media_type", f"send an .xlsx or .csv file; got `{name}`"
+            )
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"upload{suffix}"
+            path.write_bytes(body)
+            cells = CellReader([m.model for m in policy.members])
+            try:
+                numbered = list(read_records(path, cells, params.get("sheet") or None))
+            except InputError as error:
+                raise Problem(400, "bad_file", str(error).replace(str(path), name)) from None
+            if len(numbered) > self.options.max_records * 10:
+                raise Problem(
+                    413,
+                    "too_many_records",
+                    f"{len(numbered)} rows; a sheet may "
+                    f"have at most {self.options.max_records * 10}",
+                )
+            rows = self._report(policy, numbered, rid, "report/upload")
+            if params.get("format") != "xlsx":
+                return dumps(
+                    {"columns": report_columns(policy), "labels": labels(policy), "rows": rows}
+                )
+            out = Path(folder) / "report.xlsx"
+            writer = Writer(out, report_columns(policy), labels(policy), True)
+            for row in rows:
+                writer.write(row)
+            writer.close()
+            download = Path(name).stem + "-report.xlsx"
+            return Reply(
+                out.read_bytes(),
+                XLSX,
+                {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(download)}"},
+            )
 
     def _count(self, endpoint: str, results: list[Any], records: int | None = None) -> None:
         total = len(results) if records is None else records
@@ -266,16 +374,16 @@ class Service:
             ]
         )
 
-    def schema(self, policy: Any, body: Any, rid: str) -> str:
+    def schema(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps(policy.schema())
 
-    def policies(self, policy: Any, body: Any, rid: str) -> str:
+    def policies(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps(self.holder.describe())
 
-    def health(self, policy: Any, body: Any, rid: str) -> str:
+    def health(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps({"status": "ok", "policy": policy.name, "version": policy.version})
 
-    def metrics_text(self, policy: Any, body: Any, rid: str) -> str:
+    def metrics_text(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         for result, count in self.holder.reloads.items():
             self.metrics.counters["rules_policy_reloads_total"][(("result", result),)] = count
         info = [
@@ -289,7 +397,7 @@ class Service:
         ]
         return self.metrics.text(info)
 
-    def openapi(self, policy: Any, body: Any, rid: str) -> str:
+    def openapi(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         cached = self._openapi
         if cached is None or cached[0] != policy.version:
             title = f"rules: {policy.label or policy.name}"
@@ -308,6 +416,9 @@ class Service:
             "/healthz": self.health,
             "/metrics": self.metrics_text,
             "/openapi.json": self.openapi,
+            "/v1/report/upload": self.upload,
+            "/v1/document": lambda policy, *_: document_page(policy),
+            "/": lambda *_: index_page(),
         }
 
         def route(endpoint: Endpoint) -> Route:
@@ -334,7 +445,7 @@ class Service:
             return Response(text, error.status_code, {"X-Request-Id": rid}, media_type=JSON)
 
         return Starlette(
-            routes=[route(e) for e in ENDPOINTS],
+            routes=[*(route(e) for e in ENDPOINTS), Mount("/ui", StaticFiles(directory=UI))],
             exception_handlers={HTTPException: refused},
             lifespan=self._lifespan,
         )
@@ -365,14 +476,14 @@ def _array(texts: list[Any]) -> str:
 
 
 def _report_entries(
-    policy: Any, rid: str, records: list[Any], rows: list[dict[str, Any]]
+    policy: Any, rid: str, numbered: list[tuple[int, Any]], rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One decision per report row: the person's records it was decided on (for a year
     row, that year's; for a window, all of them), or the invalid record itself."""
     at = now()
     by_person: dict[str, list[Any]] = {}
     by_id: dict[Any, Any] = {}
-    for n, record in enumerate(records, 1):
+    for n, record in numbered:
         if isinstance(record, dict):
             if isinstance(record.get("person"), str):
                 by_person.setdefault(record["person"], []).append(record)

@@ -124,6 +124,8 @@ def test_openapi_is_made_from_the_code_with_the_record_schema(api: TestClient) -
     doc = api.get("/openapi.json").json()
     assert doc["openapi"] == "3.1.0" and doc["info"]["version"] == POLICY.version
     assert set(doc["paths"]) == {
+        "/v1/report/upload",
+        "/v1/document",
         "/v1/evaluate",
         "/v1/report",
         "/v1/explain",
@@ -500,3 +502,59 @@ def test_the_service_json_is_what_dumps_writes_of_each_result() -> None:
         expected = [dumps(r).encode() for r in policy.evaluate_many(records)]
         written = [text for text, _, _ in policy.evaluate_json(enumerate(records, 1))]
         assert written == expected
+
+
+# ── the page's endpoints ─────────────────────────────────────────────────
+SHEET = ROOT / "examples" / "unit-2021.xlsx"
+
+
+def test_a_units_sheet_is_reported_as_json_and_as_a_workbook(api: TestClient, tmp_path) -> None:
+    body = SHEET.read_bytes()
+    report = api.post("/v1/report/upload?name=unit-2021.xlsx", content=body).json()
+    from engine.cells import CellReader
+    from engine.inputs import read_records
+
+    expected = list(POLICY.report_numbered(read_records(SHEET, CellReader([POLICY.model]))))
+    assert report["rows"] == json.loads(json.dumps(expected))
+    assert report["columns"][:3] == ["scope", "person", "year"]
+    assert report["labels"]["shortfall.public"] == "公需缺口"
+    answer = api.post("/v1/report/upload?name=unit-2021.xlsx&format=xlsx", content=body)
+    assert answer.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert answer.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''unit-2021-report.xlsx"
+    )
+    book = tmp_path / "report.xlsx"
+    book.write_bytes(answer.content)
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(book)
+    errors = [r for r in expected if r["scope"] == "error"]
+    assert sheets["errors"].max_row == 1 + len(errors) == 6
+
+
+def test_a_sheet_that_is_not_one(api: TestClient) -> None:
+    assert (
+        _problem(
+            api.post("/v1/report/upload?name=a.pdf", content=b"%PDF"), 415, "unsupported_media_type"
+        )
+        == "send an .xlsx or .csv file; got `a.pdf`"
+    )
+    assert (
+        _problem(api.post("/v1/report/upload?name=a.xlsx", content=b"not a zip"), 400, "bad_file")
+        == "`a.xlsx` is not an .xlsx workbook: File is not a zip file"
+    )
+
+
+def test_the_page_its_files_and_the_document(api: TestClient) -> None:
+    page = api.get("/")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<script src="/ui/app.js" defer></script>' in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # no outside resource
+    script = api.get("/ui/app.js").text
+    assert "binzhou" not in script.lower() and "滨州" not in script
+    assert api.get("/ui/app.css").status_code == 200
+    document = api.get("/v1/document")
+    assert document.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>滨州市 2021 年度专业技术人员继续教育（<code>binzhou</code>）</h1>" in document.text
