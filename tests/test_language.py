@@ -76,6 +76,7 @@ def test_schema_of_sets_and_defaults() -> None:
         "type": "array",
         "uniqueItems": True,
         "items": {"enum": ["red", "green", "blue", "红", "绿", "蓝"]},
+        "x-labels": {"red": "红", "green": "绿", "blue": "蓝"},
     }
     assert props["fragile"] == {"title": "易碎", "type": "boolean", "default": False}
     assert props["count"] == {"title": "数量", "type": "integer", "minimum": 0, "maximum": 100}
