@@ -48,7 +48,18 @@ def read_sources(root: Path, at: ast.Span | None = None) -> dict[str, str]:
         raise PolicyError([Diagnostic("no-policy", f"`{root}` holds no `.rules` file", at)], {})
     sources: dict[str, str] = {}
     diags = []
+    inside = root.resolve() if root.is_dir() else None
     for file in files:
+        if inside is not None and not file.resolve().is_relative_to(inside):
+            diags.append(
+                Diagnostic(
+                    "outside-folder",
+                    f"`{file}` leads out of the policy folder (to `{file.resolve()}`)",
+                    at,
+                    "a policy reads only the files in its own folder",
+                )
+            )
+            continue
         try:
             sources[str(file)] = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -101,19 +112,39 @@ def assemble(sources: Mapping[str, str], chain: tuple[Path, ...] = ()) -> Assemb
     everything = {**base.sources, **sources}
     if found:
         raise PolicyError(found, everything)
-    return Assembly(declarations, base.modules + modules, everything,
-                    digest(sources, base.digest), lineage, effective_years(own))  # fmt: skip
+    return Assembly(
+        declarations,
+        base.modules + modules,
+        everything,
+        digest(sources, base.digest),
+        lineage,
+        effective_years(own),
+    )
 
 
 def _base(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Assembly:
     assert decl.extends is not None
+    if Path(decl.extends).is_absolute():
+        raise PolicyError(
+            [
+                Diagnostic(
+                    "extends-path",
+                    "`extends` takes the base's folder "
+                    "relative to this policy's folder, not an absolute path",
+                    decl.span,
+                    'e.g. `extends "../binzhou"`',
+                )
+            ],
+            {},
+        )
     here = Path(decl.span.file).parent
     root = Path(os.path.normpath(here / decl.extends))
     seen = [p.resolve() for p in (*chain, here)]
     if root.resolve() in seen:
         loop = " → ".join(p.name for p in (*chain, here, root))
-        raise PolicyError([Diagnostic("extends-cycle", f"the policy extends itself: {loop}",
-                                      decl.span)], {})  # fmt: skip
+        raise PolicyError(
+            [Diagnostic("extends-cycle", f"the policy extends itself: {loop}", decl.span)], {}
+        )
     try:
         base = assemble(read_sources(root, decl.span), (*chain, here))
         found = check([ast.Module("", tuple(base.declarations))])[1]

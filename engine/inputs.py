@@ -21,6 +21,7 @@ import yaml
 
 from engine.cells import CellReader
 from engine.jsonout import loads
+from engine.limits import MAX_CELL, MAX_LINE
 from engine.records import Unreadable
 
 Numbered = Iterator[tuple[int, Any]]
@@ -31,9 +32,32 @@ class InputError(Exception):
     """A whole input that cannot be read (missing file, bad JSON array, unknown type)."""
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of a stream; None for a line longer than `MAX_LINE`, which is skipped
+    without being held in memory."""
+    while True:
+        line = stream.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # the rest of the long line
+            line = stream.readline(MAX_LINE)
+        yield None
+
+
 def json_lines(stream: BinaryIO) -> Numbered:
     """One record per non-blank line; a line that is not JSON becomes `Unreadable`."""
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(_lines(stream), 1):
+        if raw is None:
+            yield (
+                number,
+                Unreadable(
+                    f"line {number} is longer than {MAX_LINE:,} bytes, the most one record may take"
+                ),
+            )
+            continue
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
@@ -51,15 +75,24 @@ def _reason(error: ValueError) -> str:
     return str(error).split(": line")[0]
 
 
-def yaml_values(value: Any) -> Any:
-    """YAML floats to exact decimals (by their shortest text, which is what was written)."""
+def yaml_values(value: Any, seen: dict[int, Any] | None = None) -> Any:
+    """YAML floats to exact decimals (by their shortest text, which is what was written).
+    A value that YAML shares (an alias) is converted once and stays shared, so that a
+    few aliases cannot grow into a huge tree (the "billion laughs")."""
     if isinstance(value, float):
         return Decimal(repr(value)) if value == value and abs(value) != float("inf") else value
+    if not isinstance(value, dict | list):
+        return value
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    out: Any = {} if isinstance(value, dict) else []
+    seen[id(value)] = out
     if isinstance(value, dict):
-        return {k: yaml_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [yaml_values(v) for v in value]
-    return value
+        out.update({k: yaml_values(v, seen) for k, v in value.items()})
+    else:
+        out.extend(yaml_values(v, seen) for v in value)
+    return out
 
 
 def _items(data: Any, what: str) -> Numbered:
@@ -116,6 +149,8 @@ def read_records(
             data = yaml_values(yaml.safe_load(text))
         except yaml.YAMLError as error:
             raise InputError(f"`{path}` is not valid YAML: {error}") from None
+        except RecursionError:
+            raise InputError(f"`{path}` is nested too deeply") from None
     yield from _items(data, f"`{path}`")
 
 
@@ -136,7 +171,7 @@ def _csv(path: Path, cells: CellReader, tick: Tick | None) -> Numbered:
         raw.seek(0)
         size = max(1, path.stat().st_size)
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        rows = csv.reader(text)
+        rows = _csv_rows(csv.reader(text), path)
         header = cells.header(next(rows, []))
         numbered = (
             (number, cells.record(header, row))
@@ -144,6 +179,23 @@ def _csv(path: Path, cells: CellReader, tick: Tick | None) -> Numbered:
             if any(cell.strip() for cell in row)
         )
         yield from _ticking(numbered, lambda: raw.tell() / size, tick)
+
+
+def _csv_rows(rows: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
+    """The rows; a cell over `MAX_CELL` characters (a file that is not a unit's sheet)
+    stops the file with its row named, rather than being read on as other rows."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputError(f"`{path}` row {number}: {error}") from None
+        if any(len(cell) > MAX_CELL for cell in row):
+            raise InputError(f"`{path}` row {number}: a cell has more than {MAX_CELL:,} characters")
+        yield row
 
 
 def _xlsx(path: Path, cells: CellReader, sheet: str | None, tick: Tick | None) -> Numbered:

@@ -114,5 +114,9 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
 
 
 def loads(text: str) -> Any:
-    """Parse JSON with exact decimals."""
-    return _DECODER.decode(text)
+    """Parse JSON with exact decimals; `ValueError` for what is not JSON, or is nested
+    deeper than the interpreter can follow."""
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

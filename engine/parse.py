@@ -20,6 +20,7 @@ from lark.lexer import PatternStr
 
 from engine import ast
 from engine.diagnostics import Diagnostic
+from engine.limits import MAX_DEPTH, MAX_INTEGER_DIGITS, MAX_PLACES, MAX_SOURCE
 from engine.resources import grammar_path
 
 FULL_WIDTH = {
@@ -104,10 +105,6 @@ def parser() -> Lark:
     )
 
 
-MAX_SOURCE = 2 * 2**20  # characters in one policy file
-MAX_DEPTH = 200  # levels of nesting in the syntax tree (an expression nested ~100 deep)
-
-
 def parse(source: str, file: str) -> ast.Module:
     """Parse one file; raise `PolicySyntaxError` at the first syntax error, or where the
     file is larger or nests deeper than the language allows."""
@@ -151,7 +148,24 @@ def _check_depth(tree: Tree[Token], file: str) -> None:
                 "too-deep", f"this is nested more than {MAX_DEPTH} levels deep", span,
                 "name the inner parts with `let`, or split the expression",
             ))  # fmt: skip
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+            elif isinstance(child, Token) and child.type == "NUMBER":
+                _check_number(child, file)
+
+
+def _check_number(token: Token, file: str) -> None:
+    """A number of the policy has at most as many digits as a record's may."""
+    whole, _, places = str(token).partition(".")
+    if len(whole.lstrip("0")) <= MAX_INTEGER_DIGITS and len(places) <= MAX_PLACES:
+        return
+    span = ast.Span(file, token.line or 0, token.column or 0, token.end_line or 0,
+                    token.end_column or 0)  # fmt: skip
+    raise PolicySyntaxError(Diagnostic(
+        "number-limit", f"a number has at most {MAX_INTEGER_DIGITS} digits before the point "
+        f"and {MAX_PLACES} after it", span, "numbers beyond that are not amounts of a notice",
+    ))  # fmt: skip
 
 
 def _describe_terminal(name: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine import ast
 from engine.compile import Compiler
+from engine.limits import MAX_INTEGER_DIGITS, MAX_PLACES
 from engine.model import FieldSpec, KindSpec, Model
 from engine.printer import expr_text
 from engine.types import EVERYTHING
@@ -86,7 +87,6 @@ def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
 # Numbers in records are limited so that no decimal operation can run away in time or
 # memory: at most 15 digits before the point and 12 after (a record's hours, words or
 # months never come near it).
-MAX_INTEGER_DIGITS, MAX_PLACES = 15, 12
 LIMIT = 10**MAX_INTEGER_DIGITS
 
 
