@@ -36,6 +36,9 @@ class PolicyError(Exception):
         super().__init__(render_all(self.diagnostics, self.sources))
 
 
+LONG_LINE, WINDOW = 160, 60  # a longer source line is shown around the place only
+
+
 def display_width(text: str) -> int:
     """Columns `text` takes in a terminal: wide (CJK) characters count as two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -53,9 +56,15 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     if 0 < span.line <= len(lines):
         text = lines[span.line - 1].replace("\t", " ")
         gutter = f"{span.line:>4} | "
-        before = display_width(text[: span.column - 1])
+        start = span.column
         end = span.end_column if span.end_line == span.line else len(text) + 1
-        width = max(1, display_width(text[span.column - 1 : max(end, span.column) - 1]))
+        if len(text) > LONG_LINE:  # a window around the place, not the whole line
+            first = max(0, start - 1 - WINDOW)
+            text = ("…" if first else "") + text[first : start - 1 + WINDOW] + "…"
+            shift = first - (1 if first else 0)
+            start, end = start - shift, min(end - shift, len(text))
+        before = display_width(text[: start - 1])
+        width = max(1, display_width(text[start - 1 : max(end, start) - 1]))
         out.append(gutter + text)
         out.append(" " * (len(gutter) - 2) + "| " + " " * before + "^" * width)
     if diagnostic.help:

@@ -120,3 +120,7 @@ def loads(text: str) -> Any:
         return _DECODER.decode(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except ValueError as error:
+        if "integer string conversion" in str(error):  # Python's own limit on digits
+            raise ValueError("a number has more digits than any record may have") from None
+        raise

@@ -10,12 +10,19 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 from lark.lexer import PatternStr
 
 from engine import ast
@@ -112,10 +119,16 @@ def parse(source: str, file: str) -> ast.Module:
         source = source[1:]
     if len(source) > MAX_SOURCE:
         span = ast.Span(file, 1, 1, 1, 2)
-        raise PolicySyntaxError(Diagnostic(
-            "too-large", f"the file has {len(source):,} characters; a policy file has at most "
-            f"{MAX_SOURCE:,}", span, "split the policy into several files in its folder",
-        ))  # fmt: skip
+        raise PolicySyntaxError(
+            Diagnostic(
+                "too-large",
+                f"the file has {len(source):,} characters; a policy file has at most "
+                f"{MAX_SOURCE:,}",
+                span,
+                "split the policy into several files in its folder",
+            )
+        )
+    _check_parentheses(source, file)
     with _LOCK:
         _COMMENTS.clear()
         try:
@@ -133,7 +146,40 @@ def parse(source: str, file: str) -> ast.Module:
         )
         for t in tokens
     )
-    return ast.Module(file, tuple(_ToAst(file).transform(tree).children), comments)
+    try:
+        declarations = tuple(_ToAst(file).transform(tree).children)
+    except VisitError as error:  # a check made while building the tree
+        if isinstance(error.orig_exc, PolicySyntaxError):
+            raise error.orig_exc from None
+        raise
+    return ast.Module(file, declarations, comments)
+
+
+_QUOTED = re.compile(r'"(\\.|[^"\\\n])*"|#[^\n]*')
+MAX_PARENTHESES = MAX_DEPTH // 2
+
+
+def _check_parentheses(source: str, file: str) -> None:
+    """Refuse parentheses nested deeper than an expression may be (they leave no trace in
+    the tree, so `_check_depth` cannot see them)."""
+    if source.count("(") <= MAX_PARENTHESES:
+        return
+    plain = _QUOTED.sub(lambda m: " " * len(m.group()), source)  # texts and comments aside
+    depth = 0
+    for match in re.finditer(r"[()（）]", plain):
+        depth += 1 if match.group() in "(（" else -1
+        if depth > MAX_PARENTHESES:
+            line = plain.count("\n", 0, match.start()) + 1
+            column = match.start() - plain.rfind("\n", 0, match.start())
+            span = ast.Span(file, line, column, line, column + 1)
+            raise PolicySyntaxError(
+                Diagnostic(
+                    "too-deep",
+                    f"parentheses are nested more than {MAX_PARENTHESES} deep here",
+                    span,
+                    "name the inner parts with `let`, or split the expression",
+                )
+            )
 
 
 def _check_depth(tree: Tree[Token], file: str) -> None:
@@ -144,10 +190,14 @@ def _check_depth(tree: Tree[Token], file: str) -> None:
         if depth > MAX_DEPTH:
             meta = node.meta
             span = _span(file, meta)
-            raise PolicySyntaxError(Diagnostic(
-                "too-deep", f"this is nested more than {MAX_DEPTH} levels deep", span,
-                "name the inner parts with `let`, or split the expression",
-            ))  # fmt: skip
+            raise PolicySyntaxError(
+                Diagnostic(
+                    "too-deep",
+                    f"this is nested more than {MAX_DEPTH} levels deep",
+                    span,
+                    "name the inner parts with `let`, or split the expression",
+                )
+            )
         for child in node.children:
             if isinstance(child, Tree):
                 stack.append((child, depth + 1))
@@ -160,12 +210,18 @@ def _check_number(token: Token, file: str) -> None:
     whole, _, places = str(token).partition(".")
     if len(whole.lstrip("0")) <= MAX_INTEGER_DIGITS and len(places) <= MAX_PLACES:
         return
-    span = ast.Span(file, token.line or 0, token.column or 0, token.end_line or 0,
-                    token.end_column or 0)  # fmt: skip
-    raise PolicySyntaxError(Diagnostic(
-        "number-limit", f"a number has at most {MAX_INTEGER_DIGITS} digits before the point "
-        f"and {MAX_PLACES} after it", span, "numbers beyond that are not amounts of a notice",
-    ))  # fmt: skip
+    span = ast.Span(
+        file, token.line or 0, token.column or 0, token.end_line or 0, token.end_column or 0
+    )
+    raise PolicySyntaxError(
+        Diagnostic(
+            "number-limit",
+            f"a number has at most {MAX_INTEGER_DIGITS} digits before the point "
+            f"and {MAX_PLACES} after it",
+            span,
+            "numbers beyond that are not amounts of a notice",
+        )
+    )
 
 
 def _describe_terminal(name: str) -> str:
@@ -185,6 +241,14 @@ def _expected_words(names: set[str]) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
+def _character(char: str) -> str:
+    """A character as a message shows it: itself, or its code and name if it is invisible."""
+    if unicodedata.category(char)[0] in "CZ" and char != " ":
+        name = unicodedata.name(char, "a control character")
+        return f"U+{ord(char):04X} ({name.lower()})"
+    return f"`{char}`"
+
+
 def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
@@ -197,7 +261,14 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
                 span,
                 f"type the ASCII `{FULL_WIDTH[char]}` instead",
             )
-        return Diagnostic("unexpected-character", f"unexpected character `{char}`", span)
+        text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
+        unclosed = text.count('"') % 2 == 1
+        return Diagnostic(
+            "unexpected-character",
+            f"unexpected character {_character(char)}",
+            span,
+            "a quoted text on this line is not closed" if unclosed else None,
+        )
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         token = error.token
         found = f"`{token}`" if token.type != "NAME" else f"the name `{token}`"
@@ -316,16 +387,35 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Enum(str(ch[0]), _label(ch), ordered, members, span=self._s(meta))
 
     def years_between(self, meta: Any, ch: list[Token]) -> _Years:
-        return _Years(int(ch[0]), int(ch[1]))
+        return _Years(self._year(ch[0]), self._year(ch[1]))
 
     def years_upto(self, meta: Any, ch: list[Token]) -> _Years:
-        return _Years(None, int(ch[0]))
+        return _Years(None, self._year(ch[0]))
 
     def years_from(self, meta: Any, ch: list[Token]) -> _Years:
-        return _Years(int(ch[0]), None)
+        return _Years(self._year(ch[0]), None)
 
     def years_single(self, meta: Any, ch: list[Token]) -> _Years:
-        return _Years(int(ch[0]), int(ch[0]))
+        return _Years(self._year(ch[0]), self._year(ch[0]))
+
+    def _year(self, token: Token) -> int:
+        if "." in token or not 0 < int(token) < 10_000:
+            span = ast.Span(
+                self.file,
+                token.line or 0,
+                token.column or 0,
+                token.end_line or 0,
+                token.end_column or 0,
+            )
+            raise PolicySyntaxError(
+                Diagnostic(
+                    "syntax",
+                    f"`{token}` is not a year",
+                    span,
+                    "a year is a whole number, such as 2021",
+                )
+            )
+        return int(token)
 
     def years(self, meta: Any, ch: list[_Years]) -> _Years:
         return ch[0]
