@@ -55,3 +55,62 @@ def test_bad_records_get_their_errors_in_place(batch: Path) -> None:
 
 def test_the_corpus_is_not_empty() -> None:
     assert len(POLICIES) >= 10 and RECORDS
+
+
+# ── limits that need a file built on the spot ────────────────────────────
+def test_a_link_leading_out_of_the_policy_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "base.rules").write_text(
+        (CORPUS.parent / "check" / "base" / "base.rules").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    outside = tmp_path / "secret.rules"
+    outside.write_text("policy secret\n", encoding="utf-8")
+    (folder / "more.rules").symlink_to(outside)
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load(folder)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "outside-folder"
+    assert (
+        diagnostic.message
+        == f"`{folder / 'more.rules'}` leads out of the policy folder (to `{outside}`)"
+    )
+
+
+def test_a_line_over_the_limit_is_an_error_in_its_place() -> None:
+    from engine.limits import MAX_LINE
+
+    long = b'{"kind": "lecture", "year": 2019, "credits": 1, "note": "' + b"x" * MAX_LINE + b'"}'
+    ok = b'{"kind": "lecture", "year": 2019, "credits": 1}'
+    results = list(POLICY.evaluate_numbered(json_lines(io.BytesIO(ok + b"\n" + long + b"\n" + ok))))
+    assert [r.get("amount", r.get("error", {}).get("message")) for r in results] == [
+        1,
+        "line 2 is longer than 1,048,576 bytes, the most one record may take",
+        1,
+    ]
+
+
+def test_a_csv_cell_over_the_limit_stops_the_file_at_its_row(tmp_path: Path) -> None:
+    from engine.cells import CellReader
+    from engine.inputs import InputError, read_records
+
+    sheet = tmp_path / "unit.csv"
+    sheet.write_text("kind,year,credits\nlecture,2019,1\nlecture,2019," + "9" * 40_000 + "\n")
+    rows = read_records(sheet, CellReader([POLICY.model]))
+    assert next(rows)[0] == 2
+    with pytest.raises(InputError) as caught:
+        next(rows)
+    assert str(caught.value) == f"`{sheet}` row 3: a cell has more than 32,767 characters"
+
+
+def test_yaml_aliases_are_not_expanded(tmp_path: Path) -> None:
+    from engine.inputs import read_records
+
+    laughs = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for n, name in enumerate("bcdefghij"):
+        laughs.append(f"{name}: &{name} [{', '.join(['*' + 'abcdefghij'[n]] * 9)}]")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(laughs) + "\n")
+    [(_, record)] = list(read_records(path))
+    assert record["j"][0] is record["j"][1]  # shared, as written: 9**10 leaves never made
