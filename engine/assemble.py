@@ -132,7 +132,7 @@ def _base(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Assembly:
                     "`extends` takes the base's folder "
                     "relative to this policy's folder, not an absolute path",
                     decl.span,
-                    'e.g. `extends "../binzhou"`',
+                    'e.g. `extends "../base"`',
                 )
             ],
             {},
