@@ -63,7 +63,7 @@ def json_lines(stream: BinaryIO) -> Numbered:
         except UnicodeDecodeError as error:
             yield number, Unreadable(f"line {number} is not UTF-8 text: {error.reason}")
             continue
-        if not line.strip():
+        if not line.strip(" \t\r\n"):  # blank as JSON counts it; any other character is a record
             continue
         try:
             yield number, loads(line)
