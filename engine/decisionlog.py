@@ -3,7 +3,9 @@
 Input: decisions as they are made (the input, the result, the policy that decided).
 Output: a JSON Lines file opened for appending. Each request's lines go to the file in
 one `write` before the request is answered, so a crash or a kill loses at most the
-decisions of the request in flight and never leaves half a line behind a whole one.
+decisions of the request in flight, which no one was told of. A kill in the middle of
+that write can leave its last line unfinished; opening the log cuts it, so that every
+line is whole again before the next is written.
 With a salt, `person` is replaced by a keyed hash (HMAC-SHA256), in the input and in
 the result, since it may be an ID-card number.
 """
@@ -36,7 +38,33 @@ def read_salt(path: Path) -> bytes:
 class DecisionLog:
     def __init__(self, path: Path, salt: bytes | None = None, fsync: bool = False) -> None:
         self.path, self.salt, self.fsync = path, salt, fsync
+        self.dropped = self._repair(path)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+
+    @staticmethod
+    def _repair(path: Path) -> int:
+        """Cut a last line left unfinished by a kill (a decision in flight, never answered)
+        so that every line of the log is whole again; how many bytes were cut."""
+        if not path.exists():
+            return 0
+        with path.open("r+b") as log:
+            size = log.seek(0, os.SEEK_END)
+            if size == 0:
+                return 0
+            log.seek(size - 1)
+            if log.read(1) == b"\n":
+                return 0
+            end, chunk = size, 65536
+            while end > 0:  # back to the last whole line
+                start = max(0, end - chunk)
+                log.seek(start)
+                at = log.read(end - start).rfind(b"\n")
+                if at >= 0:
+                    end = start + at + 1
+                    break
+                end = start
+            log.truncate(end)
+            return size - end
 
     def person(self, person: Any) -> Any:
         """A person's key as logged: as given, or its keyed hash."""

@@ -520,6 +520,12 @@ def build(
 ) -> Service:
     """The service over the policy at `paths` (loaded now: a bad policy fails here)."""
     decisions = DecisionLog(decision_log, salt, fsync) if decision_log else None
+    if decisions is not None and decisions.dropped:
+        log.warning(
+            "decision log: cut an unfinished last line of %d bytes (a request in "
+            "flight when the service stopped)",
+            decisions.dropped,
+        )
     holder = PolicyHolder(paths)
     settle()
     return Service(holder, options, decisions)

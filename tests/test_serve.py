@@ -454,6 +454,12 @@ def test_killed_mid_load_loses_no_acknowledged_decision(tmp_path: Path) -> None:
     for w in workers:
         w.join(timeout=30)
     assert len(acknowledged) > 100
+    from engine.decisionlog import DecisionLog
+
+    before = log.read_bytes()
+    DecisionLog(log).close()  # as the service does when it starts again
+    after = log.read_bytes()
+    assert before.startswith(after) and b"\n" not in before[len(after) :]  # at most one line cut
     logged = {(x["request_id"], x["result"]["id"]) for x in _log_lines(log)}  # every line parses
     missing = [a for a in acknowledged if a not in logged]
     assert missing == []
@@ -558,3 +564,16 @@ def test_the_page_its_files_and_the_document(api: TestClient) -> None:
     document = api.get("/v1/document")
     assert document.headers["content-type"] == "text/html; charset=utf-8"
     assert "<h1>滨州市 2021 年度专业技术人员继续教育（<code>binzhou</code>）</h1>" in document.text
+
+
+def test_an_unfinished_last_line_is_cut_when_the_log_opens(tmp_path) -> None:
+    from engine.decisionlog import DecisionLog
+
+    log = tmp_path / "decisions.jsonl"
+    log.write_bytes(b'{"a": 1}\n{"b": 2}\n{"c": ')
+    opened = DecisionLog(log)
+    assert opened.dropped == 6
+    opened.write([{"time": "t", "request_id": "r", "input": {}, "result": {"d": 4}}])
+    opened.close()
+    assert [json.loads(line) for line in log.read_text().splitlines()][-1]["result"] == {"d": 4}
+    assert log.read_text().splitlines()[:2] == ['{"a": 1}', '{"b": 2}']
