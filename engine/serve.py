@@ -16,7 +16,7 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -259,37 +259,35 @@ class Service:
     def evaluate(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> bytes:
         records = body if isinstance(body, list) else [body]
         decided = list(policy.evaluate_json(enumerate(records, 1)))
-        self.metrics.count("rules_records_total", len(records), endpoint="evaluate")
-        for _, code, _ in decided:
-            if code is not None:
-                self.metrics.count("rules_record_errors_total", endpoint="evaluate", code=code)
-        if self.decisions is not None:
-            at = now()
-            self.decisions.write(
-                [
-                    {
-                        "time": at,
-                        "request_id": rid,
-                        "endpoint": "evaluate",
-                        "policy": member.name,
-                        "version": member.version,
-                        "input": record,
-                        "result": Encoded(text),
-                    }
-                    for record, (text, _, member) in zip(records, decided, strict=True)
-                ]
-            )
+        self._count("evaluate", len(records), [code for _, code, _ in decided if code])
+        self._log(
+            "evaluate",
+            rid,
+            (
+                (record, Encoded(text), member.name, member.version)
+                for record, (text, _, member) in zip(records, decided, strict=True)
+            ),
+        )
         texts = [text for text, _, _ in decided]
         return texts[0] if isinstance(body, dict) else b"[" + b", ".join(texts) + b"]"
 
     def explain(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
         explained = [policy.explain(r, n) for n, r in enumerate(records, 1)]
-        self._count("explain", explained)
+        self._count(
+            "explain", len(records), [e["error"]["code"] for e in explained if "error" in e]
+        )
         for e in explained:  # an error's explanation names no policy: the set's
             e.setdefault("policy", policy.name)
             e.setdefault("version", policy.version)
-        self._log("explain", rid, records, explained)
+        self._log(
+            "explain",
+            rid,
+            (
+                (record, e, e["policy"], e["version"])
+                for record, e in zip(records, explained, strict=True)
+            ),
+        )
         return dumps(explained[0]) if isinstance(body, dict) else _array(explained)
 
     def report(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
@@ -300,7 +298,8 @@ class Service:
         self, policy: Any, numbered: list[tuple[int, Any]], rid: str, endpoint: str
     ) -> list:
         rows = list(policy.report_numbered(numbered))
-        self._count(endpoint, [r for r in rows if r["scope"] == "error"], len(numbered))
+        errors = [r["error"]["code"] for r in rows if r["scope"] == "error"]
+        self._count(endpoint, len(numbered), errors)
         if self.decisions is not None:
             self.decisions.write(_report_entries(policy, rid, numbered, rows))
         return rows
@@ -330,12 +329,11 @@ class Service:
                     f"have at most {self.options.max_records * 10}",
                 )
             rows = self._report(policy, numbered, rid, "report/upload")
+            columns, names = report_columns(policy), labels(policy)
             if params.get("format") != "xlsx":
-                return dumps(
-                    {"columns": report_columns(policy), "labels": labels(policy), "rows": rows}
-                )
+                return dumps({"columns": columns, "labels": names, "rows": rows})
             out = Path(folder) / "report.xlsx"
-            writer = Writer(out, report_columns(policy), labels(policy), True)
+            writer = Writer(out, columns, names, True)
             for row in rows:
                 writer.write(row)
             writer.close()
@@ -346,16 +344,13 @@ class Service:
                 {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(download)}"},
             )
 
-    def _count(self, endpoint: str, results: list[Any], records: int | None = None) -> None:
-        total = len(results) if records is None else records
-        self.metrics.count("rules_records_total", total, endpoint=endpoint)
-        for r in results:
-            if "error" in r:
-                self.metrics.count(
-                    "rules_record_errors_total", endpoint=endpoint, code=r["error"]["code"]
-                )
+    def _count(self, endpoint: str, records: int, errors: list[str]) -> None:
+        self.metrics.count("rules_records_total", records, endpoint=endpoint)
+        for code in errors:
+            self.metrics.count("rules_record_errors_total", endpoint=endpoint, code=code)
 
-    def _log(self, endpoint: str, rid: str, records: list[Any], results: list[Any]) -> None:
+    def _log(self, endpoint: str, rid: str, decided: Iterable[tuple[Any, Any, str, str]]) -> None:
+        """Each (input, result, policy, version) of a request to the decision log."""
         if self.decisions is None:
             return
         at = now()
@@ -365,12 +360,12 @@ class Service:
                     "time": at,
                     "request_id": rid,
                     "endpoint": endpoint,
-                    "policy": r.get("policy"),
-                    "version": r.get("version"),
+                    "policy": name,
+                    "version": version,
                     "input": record,
-                    "result": r,
+                    "result": result,
                 }
-                for record, r in zip(records, results, strict=True)
+                for record, result, name, version in decided
             ]
         )
 
