@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from evaluate import stream
 
-from engine.jsonout import dumps
+from engine.running.jsonout import dumps
 
 WORKER = """
 import resource, sys, time
 from pathlib import Path
 import engine
-from engine.inputs import read_records
+from engine.io.inputs import read_records
 policy = engine.load()
 path, mode = Path(sys.argv[1]), sys.argv[2]
 start = time.perf_counter()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from evaluate import drain, stream
 
 import engine
-from engine.jsonout import dumps
+from engine.running.jsonout import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 

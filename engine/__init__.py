@@ -6,11 +6,11 @@ steps and exports the JSON Schema of its records. Several paths, or a set file, 
 `PolicySet`: the same interface, each record decided by the policy in force in its year.
 """
 
-from engine.compile import EvaluationError
-from engine.diagnostics import Diagnostic, PolicyError
-from engine.policy import Policy, load
-from engine.policyset import PolicySet
-from engine.records import RecordError
+from engine.pipeline.policy import Policy, load
+from engine.pipeline.policyset import PolicySet
+from engine.running.compile import EvaluationError
+from engine.running.records import RecordError
+from engine.syntax.diagnostics import Diagnostic, PolicyError
 
 __all__ = [
     "Diagnostic",

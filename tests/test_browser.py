@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 import engine
-from engine.inputs import read_records
+from engine.io.inputs import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = ROOT / "examples" / "unit-2021.xlsx"
@@ -174,7 +174,7 @@ def test_a_field_error_shows_beside_its_field(serve, browser) -> None:
 
 def _report_rows() -> tuple[list, list]:
     policy = engine.load()
-    from engine.cells import CellReader
+    from engine.io.cells import CellReader
 
     rows = list(policy.report_numbered(read_records(SHEET, CellReader([policy.model]))))
     return [r for r in rows if r["scope"] != "error"], [r for r in rows if r["scope"] == "error"]

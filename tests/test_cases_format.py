@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import CaseFileError, read_cases, run_case
-from engine.cli import main
-from engine.policy import load
+from engine.pipeline.policy import load
+from engine.tools.cases import CaseFileError, read_cases, run_case
+from engine.tools.cli import main
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.inputs import json_lines
+from engine.io.inputs import json_lines
 
 CORPUS = Path(__file__).parent / "corpus"
 POLICIES = sorted((CORPUS / "policies").glob("*.rules"))
@@ -79,7 +79,7 @@ def test_a_link_leading_out_of_the_policy_folder_is_refused(tmp_path: Path) -> N
 
 
 def test_a_line_over_the_limit_is_an_error_in_its_place() -> None:
-    from engine.limits import MAX_LINE
+    from engine.syntax.limits import MAX_LINE
 
     long = b'{"kind": "lecture", "year": 2019, "credits": 1, "note": "' + b"x" * MAX_LINE + b'"}'
     ok = b'{"kind": "lecture", "year": 2019, "credits": 1}'
@@ -92,8 +92,8 @@ def test_a_line_over_the_limit_is_an_error_in_its_place() -> None:
 
 
 def test_a_csv_cell_over_the_limit_stops_the_file_at_its_row(tmp_path: Path) -> None:
-    from engine.cells import CellReader
-    from engine.inputs import InputError, read_records
+    from engine.io.cells import CellReader
+    from engine.io.inputs import InputError, read_records
 
     sheet = tmp_path / "unit.csv"
     sheet.write_text("kind,year,credits\nlecture,2019,1\nlecture,2019," + "9" * 40_000 + "\n")
@@ -105,7 +105,7 @@ def test_a_csv_cell_over_the_limit_stops_the_file_at_its_row(tmp_path: Path) -> 
 
 
 def test_yaml_aliases_are_not_expanded(tmp_path: Path) -> None:
-    from engine.inputs import read_records
+    from engine.io.inputs import read_records
 
     laughs = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     for n, name in enumerate("bcdefghij"):

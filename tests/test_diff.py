@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 
 import engine
-from engine.cli import main
-from engine.diff import diff
-from engine.diffout import text
+from engine.tools.cli import main
+from engine.views.diff import diff
+from engine.views.diffout import text
 
 ROOT = Path(__file__).resolve().parent.parent
 BINZHOU = ROOT / "policies" / "binzhou"

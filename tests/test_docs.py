@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import read_cases, run_case
-from engine.cli import main
-from engine.parse import parse
-from engine.policy import load
+from engine.pipeline.policy import load
+from engine.syntax.parse import parse
+from engine.tools.cases import read_cases, run_case
+from engine.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))

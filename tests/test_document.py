@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cli import main
-from engine.document import Document, html_page, markdown
+from engine.tools.cli import main
+from engine.views.document import Document, html_page, markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = engine.load(ROOT / "policies" / "binzhou")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cases import read_cases
-from engine.cli import main
+from engine.tools.cases import read_cases
+from engine.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = engine.load()

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.cli import main
-from engine.diagnostics import display_width
-from engine.format import format_module
-from engine.parse import PolicySyntaxError, parse
+from engine.syntax.diagnostics import display_width
+from engine.syntax.format import format_module
+from engine.syntax.parse import PolicySyntaxError, parse
+from engine.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {}

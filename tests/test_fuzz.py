@@ -18,13 +18,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
-from engine import ast
-from engine.diagnostics import PolicyError
-from engine.format import declaration
-from engine.inputs import json_lines
-from engine.jsonout import dumps
-from engine.policy import from_sources
-from engine.records import INVALID, NO_POLICY, UNKNOWN_KIND
+from engine.io.inputs import json_lines
+from engine.pipeline.policy import from_sources
+from engine.running.jsonout import dumps
+from engine.running.records import INVALID, NO_POLICY, UNKNOWN_KIND
+from engine.syntax import ast
+from engine.syntax.diagnostics import PolicyError
+from engine.syntax.format import declaration
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import PolicyCache, read_cases, run_case
-from engine.coverage import Coverage
+from engine.running.coverage import Coverage
+from engine.tools.cases import PolicyCache, read_cases, run_case
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.document import Document, markdown
+from engine.views.document import Document, markdown
 
 BASE = """
 policy base "基础"
@@ -289,7 +289,7 @@ def test_the_document_shows_what_is_inherited_and_what_changed(tmp_path: Path) -
 
 
 def test_rules_check_reports_a_policy_that_extends(tmp_path: Path, capsys) -> None:
-    from engine.cli import main
+    from engine.tools.cli import main
 
     build(tmp_path, "")
     assert main(["check", str(tmp_path / "child")]) == 0

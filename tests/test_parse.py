@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import ast
-from engine.parse import PolicySyntaxError, parse
-from engine.printer import expr_text
-from engine.resources import bundled_policy_path
-from engine.visit import walk
+from engine.syntax import ast
+from engine.syntax.parse import PolicySyntaxError, parse
+from engine.syntax.printer import expr_text
+from engine.syntax.resources import bundled_policy_path
+from engine.syntax.visit import walk
 
 RULE = """
 rule paper "报刊论文" {

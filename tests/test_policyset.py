@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cli import main
+from engine.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BINZHOU = ROOT / "policies" / "binzhou"

@@ -5,14 +5,14 @@ import re
 from pathlib import Path
 
 import engine
-from engine.cells import CellReader
-from engine.inputs import read_records
+from engine.io.cells import CellReader
+from engine.io.inputs import read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_diagnostic_code_is_documented() -> None:
-    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine").glob("*.py"))
+    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "engine").rglob("*.py"))
     codes = set(re.findall(r'(?:error|Diagnostic)\(\s*"([a-z-]+)"', source))
     documented = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     assert len(codes) >= 30

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 import engine
-from engine.cli import main
-from engine.progress import Progress
+from engine.io.progress import Progress
+from engine.tools.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = engine.load()
@@ -127,8 +127,8 @@ class FakeTerminal:
 
 
 def test_progress_line_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engine.progress.DELAY", 0.0)
-    monkeypatch.setattr("engine.progress.EVERY", 0.0)
+    monkeypatch.setattr("engine.io.progress.DELAY", 0.0)
+    monkeypatch.setattr("engine.io.progress.EVERY", 0.0)
     terminal = FakeTerminal()
     progress = Progress(terminal, enabled=True)  # type: ignore[arg-type]
     progress.read(0.5)

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.cases import read_cases
-from engine.jsonout import dumps, loads
+from engine.running.jsonout import dumps, loads
+from engine.tools.cases import read_cases
 
 POLICY = engine.load()
 SCHEMA = POLICY.schema()

@@ -19,7 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import engine
-from engine.serve import Options, build
+from engine.service.serve import Options, build
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER = {
@@ -359,7 +359,7 @@ def test_person_is_hashed_with_the_salt(tmp_path: Path) -> None:
 
 
 def test_a_salt_file_is_made_once(tmp_path: Path) -> None:
-    from engine.decisionlog import read_salt
+    from engine.service.decisionlog import read_salt
 
     path = tmp_path / "log.salt"
     first = read_salt(path)
@@ -454,7 +454,7 @@ def test_killed_mid_load_loses_no_acknowledged_decision(tmp_path: Path) -> None:
     for w in workers:
         w.join(timeout=30)
     assert len(acknowledged) > 100
-    from engine.decisionlog import DecisionLog
+    from engine.service.decisionlog import DecisionLog
 
     before = log.read_bytes()
     DecisionLog(log).close()  # as the service does when it starts again
@@ -496,7 +496,7 @@ def test_the_service_json_is_what_dumps_writes_of_each_result() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from evaluate import stream
 
-    from engine.jsonout import dumps
+    from engine.running.jsonout import dumps
 
     records = [*stream(30_000, 3_000), "text", {"kind": "micro_course", "year": 2021}]
     for policy in (
@@ -517,8 +517,8 @@ SHEET = ROOT / "examples" / "unit-2021.xlsx"
 def test_a_units_sheet_is_reported_as_json_and_as_a_workbook(api: TestClient, tmp_path) -> None:
     body = SHEET.read_bytes()
     report = api.post("/v1/report/upload?name=unit-2021.xlsx", content=body).json()
-    from engine.cells import CellReader
-    from engine.inputs import read_records
+    from engine.io.cells import CellReader
+    from engine.io.inputs import read_records
 
     expected = list(POLICY.report_numbered(read_records(SHEET, CellReader([POLICY.model]))))
     assert report["rows"] == json.loads(json.dumps(expected))
@@ -567,7 +567,7 @@ def test_the_page_its_files_and_the_document(api: TestClient) -> None:
 
 
 def test_an_unfinished_last_line_is_cut_when_the_log_opens(tmp_path) -> None:
-    from engine.decisionlog import DecisionLog
+    from engine.service.decisionlog import DecisionLog
 
     log = tmp_path / "decisions.jsonl"
     log.write_bytes(b'{"a": 1}\n{"b": 2}\n{"c": ')

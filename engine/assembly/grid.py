@@ -1,0 +1,189 @@
+"""A table's grid keyed by what its rows and columns mean, for changing its cells.
+
+Input: an `ast.Table` and the enums its keys name. Output: the table with cells
+changed (`override`) or rows and columns added (`extend`), each change reported as
+(where, old cell or None, new cell). A header may name a member by name or label and a
+number key is matched as written (`>= 4`, `[1, 2)`), so a change reads like the table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from engine.syntax import ast
+from engine.syntax.ast import header_word
+from engine.syntax.diagnostics import did_you_mean
+from engine.syntax.printer import cell_text
+
+VALUE = ("value",)  # the one column of a one-key table
+Where = tuple[Any, Any]  # (row key, column key)
+
+
+class GridError(Exception):
+    def __init__(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.span, self.help = code, message, span, help
+
+
+class Grid:
+    def __init__(self, table: ast.Table, enums: dict[str, ast.Enum]) -> None:
+        self.name = table.name
+        self.source = table
+        self.enums = [enums.get(k.type) for k in table.keys]
+        header, *rows = table.rows
+        self.title = header.cells[0]
+        self.header_span = header.span
+        self.columns: dict[Any, ast.Cell] = {}  # column key -> its header cell
+        if len(table.keys) == 2:
+            for cell in header.cells[1:]:
+                self.columns[self._key(cell, 1)] = cell
+        else:
+            self.columns[VALUE] = header.cells[1] if len(header.cells) > 1 else self.title
+        self.rows: dict[Any, tuple[ast.Cell, ast.Span]] = {}  # row key -> header cell, span
+        self.cells: dict[Where, ast.Cell] = {}
+        self.added_by: dict[Any, ast.Span] = {}  # a new row or column -> the change adding it
+        columns = list(self.columns)
+        for row in rows:
+            key = self._key(row.cells[0], 0)
+            self.rows.setdefault(key, (row.cells[0], row.span))
+            for column, cell in zip(columns, row.cells[1:], strict=False):
+                self.cells.setdefault((key, column), cell)
+
+    def _key(self, cell: ast.Cell, axis: int) -> Any:
+        """A header cell's meaning: the member it names (name or label), or the number or
+        bracket as written; a word no member has stays as written."""
+        enum = self.enums[axis]
+        word = header_word(cell)
+        if enum is None or word is None:
+            return cell
+        for m in enum.members:
+            if word in (m.name, m.label):
+                return m.name
+        return ("?", word)
+
+    def _member(self, cell: ast.Cell, axis: int) -> Any:
+        key = self._key(cell, axis)
+        enum = self.enums[axis]
+        if isinstance(key, tuple) and key[0] == "?" and enum is not None:
+            names = [m.name for m in enum.members] + [m.label for m in enum.members if m.label]
+            raise GridError(
+                "unknown-member",
+                f"`{key[1]}` is not a member of `{enum.name}`",
+                cell.span,
+                did_you_mean(key[1], names),
+            )
+        return key
+
+    def show(self, where: Where) -> str:
+        row, column = where
+        row_text = row if isinstance(row, str) else cell_text(row)
+        if column == VALUE:
+            return f"[{row_text}]"
+        column_text = column if isinstance(column, str) else cell_text(column)
+        return f"[{row_text}, {column_text}]"
+
+    # ── changes ────────────────────────────────────────────────────────────
+    def apply(self, rows: tuple[ast.Row, ...], adds: bool) -> list[tuple[Where, Any, ast.Cell]]:
+        """Set the cells a grid of changes names (its first row is its header)."""
+        header, *body = rows
+        if len(self.enums) == 2:
+            columns = [(self._member(c, 1), c) for c in header.cells[1:]]
+        elif len(header.cells) != 2:
+            raise GridError(
+                "row-length",
+                f"table `{self.name}` has one column of values; "
+                f"this header has {len(header.cells) - 1}",
+                header.span,
+            )
+        else:
+            columns = [(VALUE, header.cells[1])]
+        planned: list[tuple[Where, ast.Cell, ast.Cell, ast.Span]] = []
+        for row in body:
+            if len(row.cells) != len(header.cells):
+                raise GridError(
+                    "row-length",
+                    f"this row has {len(row.cells) - 1} values; the "
+                    f"header has {len(header.cells) - 1}",
+                    row.span,
+                )
+            key = self._member(row.cells[0], 0)
+            for (column, column_cell), cell in zip(columns, row.cells[1:], strict=True):
+                planned.append(((key, column), row.cells[0], column_cell, row.span))
+                self._allowed((key, column), cell, adds)
+        changes = []
+        for (where, row_cell, column_cell, span), cell in zip(
+            planned, [c for r in body for c in r.cells[1:]], strict=True
+        ):
+            for key, table in ((where[0], self.rows), (where[1], self.columns)):
+                if key not in table:
+                    self.added_by[key] = span
+            self.rows.setdefault(where[0], (row_cell, span))
+            self.columns.setdefault(where[1], column_cell)
+            changes.append((where, self.cells.get(where), cell))
+            self.cells[where] = cell
+        return changes
+
+    def _allowed(self, where: Where, cell: ast.Cell, adds: bool) -> None:
+        row = where[0]
+        if where in self.cells:
+            if adds:
+                old = cell_text(self.cells[where])
+                raise GridError(
+                    "extend-existing",
+                    f"`{self.name}{self.show(where)}` already has a value ({old})",
+                    cell.span,
+                    f"to change it, write `override table {self.name} {{ … }}`",
+                )
+            return
+        if adds:
+            return
+        missing = "row" if row not in self.rows else "column"
+        text = self.show(where)
+        raise GridError(
+            "override-missing",
+            f"table `{self.name}` has no {missing} for `{self.name}{text}`",
+            cell.span,
+            f"to add a {missing}, write `extend table {self.name} {{ … }}`",
+        )
+
+    def set_cell(
+        self, keys: tuple[ast.Cell, ...], value: ast.Cell, span: ast.Span
+    ) -> tuple[Where, Any, ast.Cell]:
+        """`override table T[row, column] = value`."""
+        if len(keys) != len(self.enums):
+            raise GridError(
+                "arity",
+                f"table `{self.name}` has {len(self.enums)} "
+                f"key{'s' if len(self.enums) > 1 else ''}; "
+                f"this names {len(keys)}",
+                span,
+            )
+        row = self._member(keys[0], 0)
+        column = self._member(keys[1], 1) if len(keys) == 2 else VALUE
+        self._allowed((row, column), value, adds=False)
+        old = self.cells[(row, column)]
+        self.cells[(row, column)] = value
+        return (row, column), old, value
+
+    # ── the result ─────────────────────────────────────────────────────────
+    def missing(self) -> list[Where]:
+        return [(r, c) for r in self.rows for c in self.columns if (r, c) not in self.cells]
+
+    def span_of(self, where: Where) -> ast.Span:
+        """Where a missing cell's row or column was added."""
+        row, column = where
+        return self.added_by.get(column) or self.added_by.get(row) or self.rows[row][1]
+
+    def table(self) -> ast.Table:
+        """The changed table; a missing cell (reported by `missing`) is left a hole."""
+        header_cells = [self.title]
+        if len(self.enums) == 2:
+            header_cells += list(self.columns.values())
+        else:
+            header_cells.append(self.columns[VALUE])
+        rows = [ast.Row(tuple(header_cells), span=self.header_span)]
+        for key, (row_cell, span) in self.rows.items():
+            cells = [self.cells.get((key, c), ast.Hole(span=span)) for c in self.columns]
+            rows.append(ast.Row((row_cell, *cells), span=span))
+        return dataclasses.replace(self.source, rows=tuple(rows))

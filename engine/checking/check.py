@@ -1,0 +1,617 @@
+"""Static checks: the parsed policy to a `Model`, or every problem at once.
+
+Input: parsed modules. Output: a `Model` for the compiler, or diagnostics sorted by
+location. The checker is a named list of stages (`CHECKS`), each a small function over
+one shared `Context`; every stage runs, so an officer sees every problem in one go.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.checking.model import FieldSpec, KindSpec, Model, Signature, TableSpec
+from engine.checking.narrow import Binding, Scope
+from engine.checking.symbols import Symbols, collect
+from engine.checking.tables import SCALAR_TYPES, build_table
+from engine.checking.typecheck import ExprChecker
+from engine.checking.types import (
+    AMOUNT,
+    BOOL,
+    INT,
+    NUMBER,
+    TEXT,
+    Abstract,
+    Interval,
+    Ty,
+    from_comparison,
+    intersect,
+)
+from engine.syntax import ast
+from engine.syntax.diagnostics import Diagnostic, did_you_mean
+from engine.syntax.visit import walk
+
+RECORD_FIELDS = ("id", "person", "year", "kind")
+
+
+@dataclass
+class Context:
+    symbols: Symbols
+    diags: list[Diagnostic]
+    params: dict[str, int | Decimal | bool | str] = field(default_factory=dict)
+    kinds: dict[str, KindSpec] = field(default_factory=dict)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    rules: dict[tuple[str, str], ast.Rule] = field(default_factory=dict)
+    summaries: dict[str, ast.Summary] = field(default_factory=dict)
+    shown: dict[int, list[str]] = field(default_factory=dict)  # id(summary or window) -> shows
+    exprs: ExprChecker | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def error(
+        self, code: str, message: str, span: ast.Span | None, help: str | None = None
+    ) -> None:
+        self.diags.append(Diagnostic(code, message, span, help))
+
+    @property
+    def checker(self) -> ExprChecker:
+        if self.exprs is None:
+            self.exprs = ExprChecker(self.symbols, self.tables, self.params, self.signatures)
+        return self.exprs
+
+
+def check_regimes(ctx: Context) -> None:
+    """Effective years: at least one regime, none overlapping, no gap between them nor
+    within the policy's own years."""
+    symbols = ctx.symbols
+    if not symbols.regimes:
+        ctx.error(
+            "no-regime",
+            "the policy declares no regime",
+            None,
+            "add e.g. `regime hours { years 2020..2021 unit hours }`",
+        )
+        return
+    for r in symbols.regimes.values():
+        if r.first is not None and r.last is not None and r.first > r.last:
+            ctx.error(
+                "regime-years",
+                f"regime `{r.name}` ends ({r.last}) before it starts ({r.first})",
+                r.span,
+            )
+            return
+    regimes = symbols.in_force()
+    decl = symbols.policy
+    if not regimes:
+        assert decl is not None and decl.years is not None
+        ctx.error(
+            "regime-gap",
+            f"no regime is in force in the years of policy `{decl.name}`",
+            decl.span,
+            "override a regime's years to reach them",
+        )
+        return
+    for a, b in itertools.pairwise(regimes):
+        if a.last is None or b.first is None or a.last >= b.first:
+            ctx.error(
+                "regime-overlap",
+                f"regimes `{a.name}` and `{b.name}` overlap",
+                b.span,
+                "a year must fall under one regime only",
+            )
+        elif b.first > a.last + 1:
+            _gap(
+                ctx,
+                a.last + 1,
+                b.first - 1,
+                b.span,
+                f"extend `{a.name}` or `{b.name}`, or add a regime for those years",
+            )
+    if decl is not None and decl.years is not None:
+        first, last = decl.years
+        head, tail = regimes[0], regimes[-1]
+        if first is not None and head.first is not None and head.first > first:
+            _gap(
+                ctx,
+                first,
+                head.first - 1,
+                decl.span,
+                f"the policy starts in {first}; extend `{head.name}` back to it",
+            )
+        if last is not None and tail.last is not None and tail.last < last:
+            _gap(
+                ctx,
+                tail.last + 1,
+                last,
+                decl.span,
+                f"the policy ends in {last}; extend `{tail.name}` to it",
+            )
+        if first is None and head.first is not None:
+            _gap(ctx, None, head.first - 1, decl.span, "the policy has no first year; give it one")
+        if last is None and tail.last is not None:
+            _gap(
+                ctx,
+                tail.last + 1,
+                None,
+                decl.span,
+                f"override `{tail.name}` with `years {tail.first}..`, "
+                "or give the policy a last year",
+            )
+
+
+def _gap(ctx: Context, first: int | None, last: int | None, span: ast.Span, help: str) -> None:
+    if first is not None and first == last:
+        years = str(first)
+    else:
+        years = f"{'' if first is None else first}–{'' if last is None else last}"
+    ctx.error("regime-gap", f"no regime covers {years}", span, help)
+
+
+def check_cites(ctx: Context) -> None:
+    """Every regime named in a `cite` exists."""
+    for decls in (ctx.symbols.params, ctx.symbols.tables, ctx.symbols.functions):
+        for decl in decls.values():
+            for node in walk(decl):
+                _check_cite(ctx, node)
+    for rule in ctx.symbols.rules:
+        for node in walk(rule):
+            _check_cite(ctx, node)
+
+
+def _check_cite(ctx: Context, node: object) -> None:
+    if isinstance(node, ast.Cite):
+        for regime, _ in node.keys:
+            if regime is not None and regime not in ctx.symbols.regimes:
+                ctx.error(
+                    "unknown-name",
+                    f"unknown regime `{regime}`",
+                    node.span,
+                    did_you_mean(regime, ctx.symbols.regimes),
+                )
+
+
+def check_params(ctx: Context) -> None:
+    """Parameter values, with any what-if overrides (which must name a parameter and keep
+    its type)."""
+    for param in ctx.symbols.params.values():
+        value = param.value
+        if isinstance(value, ast.Number | ast.Text | ast.Bool):
+            ctx.params[param.name] = value.value
+    for name, value in ctx.overrides.items():
+        if name not in ctx.params:
+            ctx.error("unknown-name", f"the override names no parameter `{name}`", None,
+                      did_you_mean(name, ctx.params))  # fmt: skip
+        elif _kind_of(value) != _kind_of(ctx.params[name]):
+            ctx.error("type", f"the override of `{name}` must be {_kind_of(ctx.params[name])}, "
+                      f"not {_kind_of(value)}", None)  # fmt: skip
+        else:
+            ctx.params[name] = value
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes or no"
+    if isinstance(value, int | Decimal):
+        return "a number"
+    return "a text"
+
+
+def resolve_type(
+    ctx: Context, spec: ast.TypeSpec, allow_amount: bool = False
+) -> tuple[Ty, frozenset[str] | None, Interval] | None:
+    """A written type to its type, allowed members and allowed interval."""
+    symbols = ctx.symbols
+    if spec.is_set:
+        if spec.name not in symbols.enums:
+            ctx.error(
+                "unknown-name",
+                f"unknown enum `{spec.name}`",
+                spec.span,
+                did_you_mean(spec.name, symbols.enums),
+            )
+            return None
+        return Ty("set", spec.name), frozenset(symbols.members(spec.name)), Interval()
+    if allow_amount and spec.name == "amount":
+        return AMOUNT, None, Interval()
+    if spec.name in SCALAR_TYPES:
+        ty = SCALAR_TYPES[spec.name]
+        if not ty.numeric and (spec.bounds or spec.range or spec.members):
+            ctx.error("type", f"`{spec.name}` takes no range", spec.span)
+        if spec.members is not None:
+            ctx.error("type", "a set of members restricts an enum, not a number", spec.span)
+        return ty, None, _numeric_interval(ctx, spec) if ty.numeric else Interval()
+    if spec.name in symbols.enums:
+        return Ty("enum", spec.name), _enum_members(ctx, spec), Interval()
+    known = list(SCALAR_TYPES) + list(symbols.enums) + (["amount"] if allow_amount else [])
+    ctx.error(
+        "unknown-name", f"unknown type `{spec.name}`", spec.span, did_you_mean(spec.name, known)
+    )
+    return None
+
+
+def _numeric_interval(ctx: Context, spec: ast.TypeSpec) -> Interval:
+    interval = Interval()
+    checker = ctx.checker
+    ends = [(b.op, b.value) for b in spec.bounds]
+    if spec.range is not None:
+        ends += [(">=", spec.range.low), ("<=", spec.range.high)]
+    for op, expr in ends:
+        value = checker.constant_number(expr)
+        bound = from_comparison(op, value) if value is not None else None
+        if bound is None:
+            ctx.error(
+                "type", "a range bound is a number, compared with `<`, `<=`, `>` or `>=`", expr.span
+            )
+            continue
+        interval = intersect(interval, bound)
+    return interval
+
+
+def _enum_members(ctx: Context, spec: ast.TypeSpec) -> frozenset[str] | None:
+    symbols, enum = ctx.symbols, spec.name
+    order = symbols.members(enum)
+
+    def member(expr: ast.Expr) -> str | None:
+        word = expr.name if isinstance(expr, ast.Name) else None
+        found = symbols.member(enum, word) if word else None
+        if found is None:
+            ctx.error(
+                "unknown-member",
+                f"`{word or 'this'}` is not a member of `{enum}`",
+                expr.span,
+                did_you_mean(word or "", order),
+            )
+        return found
+
+    if spec.members is not None:
+        found = [member(ast.Name(m, span=spec.members.span)) for m in spec.members.members]
+        return frozenset(m for m in found if m)
+    if spec.range is None and not spec.bounds:
+        return frozenset(order)
+    if not symbols.enums[enum].ordered:
+        ctx.error(
+            "type",
+            f"a range of `{enum}` needs an ordered enum",
+            spec.span,
+            f"declare `enum {enum} ordered {{ … }}`, or list the members: `in {{a, b}}`",
+        )
+        return None
+    if spec.bounds:
+        ctx.error("type", f"restrict `{enum}` with `in low..high` or `in {{a, b}}`", spec.span)
+        return None
+    assert spec.range is not None
+    low, high = member(spec.range.low), member(spec.range.high)
+    if low is None or high is None:
+        return None
+    return frozenset(order[order.index(low) : order.index(high) + 1])
+
+
+def check_kinds(ctx: Context) -> None:
+    """Fields, types, defaults and cross-field constraints of every kind."""
+    for kind in ctx.symbols.kinds.values():
+        chain = _like_chain(ctx, kind)
+        if chain is None:
+            continue
+        fields: dict[str, FieldSpec] = {}
+        requires: list[ast.Require | ast.RequireOne] = []
+        for part in chain:
+            for decl in part.fields:
+                spec = _field(ctx, decl)
+                if decl.name in fields and part is kind:
+                    ctx.error("duplicate", f"field `{decl.name}` is defined twice", decl.span)
+                if spec is not None:
+                    fields[decl.name] = spec
+            requires.extend(part.requires)
+        spec = KindSpec(kind.name, kind.label, fields, tuple(requires), kind.span)
+        _check_requires(ctx, spec)
+        ctx.kinds[kind.name] = spec
+
+
+def _like_chain(ctx: Context, kind: ast.Kind) -> list[ast.Kind] | None:
+    chain, current = [kind], kind
+    while current.like is not None:
+        base = ctx.symbols.kinds.get(current.like)
+        if base is None:
+            ctx.error(
+                "unknown-name",
+                f"unknown kind `{current.like}`",
+                current.span,
+                did_you_mean(current.like, ctx.symbols.kinds),
+            )
+            return None
+        if base in chain:
+            ctx.error("cycle", f"kind `{kind.name}` is `like` itself", kind.span)
+            return None
+        chain.insert(0, base)
+        current = base
+    return chain
+
+
+def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
+    if decl.name in RECORD_FIELDS:
+        ctx.error(
+            "reserved-field",
+            f"`{decl.name}` is a field of every record",
+            decl.span,
+            "every record already has `id`, `person`, `year` and `kind`",
+        )
+        return None
+    resolved = resolve_type(ctx, decl.type)
+    if resolved is None:
+        return None
+    ty, members, interval = resolved
+    default = None
+    if decl.default is not None:
+        default = _constant_of(ctx, decl.default, ty)
+    ordered = None
+    if members is not None:
+        ordered = tuple(m for m in ctx.symbols.members(ty.enum or "") if m in members)
+    return FieldSpec(
+        decl.name,
+        decl.label,
+        ty,
+        ordered,
+        interval,
+        optional=decl.optional or decl.default is not None,
+        default=default,
+        span=decl.span,
+        decl=decl,
+    )
+
+
+def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty) -> object:
+    expected = {INT: ast.Number, NUMBER: ast.Number, BOOL: ast.Bool, TEXT: ast.Text}.get(ty)
+    if expected is None or not isinstance(expr, expected):
+        ctx.error("type", f"the default must be {ty}", expr.span)
+        return None
+    return expr.value  # type: ignore[attr-defined]
+
+
+def _check_requires(ctx: Context, kind: KindSpec) -> None:
+    checker = ctx.checker
+    checker.groups = kind.exactly_one_groups()
+    scope = record_scope(kind)
+    for req in kind.requires:
+        if isinstance(req, ast.RequireOne):
+            for name in req.fields:
+                spec = kind.fields.get(name)
+                if spec is None:
+                    ctx.error(
+                        "unknown-name",
+                        f"unknown field `{name}`",
+                        req.span,
+                        did_you_mean(name, kind.fields),
+                    )
+                elif not spec.may_be_absent:
+                    ctx.error(
+                        "type",
+                        f"`{name}` must be `optional` (without a default) to be one of "
+                        "several alternatives",
+                        req.span,
+                    )
+        else:
+            checker.boolean(req.condition, scope)
+    checker.groups = []
+
+
+def record_scope(kind: KindSpec) -> Scope:
+    scope: Scope = {"year": Binding(Abstract(INT))}
+    for spec in kind.fields.values():
+        value = Abstract(spec.ty, frozenset(spec.members) if spec.members else None, spec.interval)
+        scope[spec.name] = Binding(value, "maybe" if spec.may_be_absent else "present")
+    return scope
+
+
+def check_tables(ctx: Context) -> None:
+    for table in ctx.symbols.tables.values():
+        spec, diags = build_table(table, ctx.symbols)
+        ctx.diags.extend(diags)
+        if spec is not None:
+            ctx.tables[table.name] = spec
+
+
+def check_signatures(ctx: Context) -> None:
+    for fn in ctx.symbols.functions.values():
+        params, names = [], set()
+        for p in fn.params:
+            if p.name in names:
+                ctx.error("duplicate", f"parameter `{p.name}` appears twice", p.span)
+            names.add(p.name)
+            resolved = resolve_type(ctx, p.type)
+            if resolved is not None:
+                params.append((p.name, *resolved))
+        returns = resolve_type(ctx, fn.returns, allow_amount=True)
+        if returns is not None and len(params) == len(fn.params):
+            ctx.signatures[fn.name] = Signature(tuple(params), returns[0], returns[1])
+
+
+def check_cycles(ctx: Context) -> None:
+    """Functions may not call themselves, directly or through others."""
+    functions = ctx.symbols.functions
+    calls = {
+        name: [n.function for n in walk(fn) if isinstance(n, ast.Call) and n.function in functions]
+        for name, fn in functions.items()
+    }
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            loop = " → ".join([*path[path.index(name) :], name])
+            ctx.error(
+                "recursion",
+                f"`{name}` calls itself: {loop}",
+                functions[name].span,
+                "the language has no recursion, so that every evaluation ends",
+            )
+            return
+        if name in done:
+            return
+        for callee in calls[name]:
+            visit(callee, [*path, name])
+        done.add(name)
+
+    for name in functions:
+        visit(name, [])
+
+
+def check_functions(ctx: Context) -> None:
+    checker = ctx.checker
+    for fn in ctx.symbols.functions.values():
+        signature = ctx.signatures.get(fn.name)
+        if signature is None:
+            continue
+        scope: Scope = {
+            name: Binding(Abstract(ty, members, interval), origin="parameter")
+            for name, ty, members, interval in signature.params
+        }
+        checker.body(fn.body, fn.result, scope, signature.returns, signature.returns_members)
+
+
+def check_rules(ctx: Context) -> None:
+    """Each rule's kind, regimes, category and body; one rule per kind and regime."""
+    symbols, checker = ctx.symbols, ctx.checker
+    for rule in symbols.rules:
+        kind = ctx.kinds.get(rule.kind)
+        if rule.kind not in symbols.kinds:
+            ctx.error(
+                "unknown-name",
+                f"unknown kind `{rule.kind}`",
+                rule.span,
+                did_you_mean(rule.kind, symbols.kinds),
+            )
+        if rule.category not in symbols.categories:
+            ctx.error(
+                "unknown-name",
+                f"unknown category `{rule.category}`",
+                rule.span,
+                did_you_mean(rule.category, symbols.categories),
+            )
+        if rule.cite is None:
+            ctx.error(
+                "missing-cite",
+                f"rule `{rule.kind}` has no `cite`",
+                rule.span,
+                'add the clause it comes from, e.g. `cite "§3(1)"`',
+            )
+        for regime in rule.regimes or tuple(symbols.regimes):
+            if regime not in symbols.regimes:
+                ctx.error(
+                    "unknown-name",
+                    f"unknown regime `{regime}`",
+                    rule.span,
+                    did_you_mean(regime, symbols.regimes),
+                )
+            elif (rule.kind, regime) in ctx.rules:
+                first = ctx.rules[(rule.kind, regime)].span
+                ctx.error(
+                    "duplicate-rule",
+                    f"kind `{rule.kind}` has two rules for regime `{regime}`",
+                    rule.span,
+                    f"the other is at {first.file}:{first.line}",
+                )
+            else:
+                ctx.rules[(rule.kind, regime)] = rule
+        if kind is not None:
+            checker.groups = kind.exactly_one_groups()
+            checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
+            checker.groups = []
+    in_force = [r.name for r in symbols.in_force()]
+    for kind in symbols.kinds.values():
+        for regime in in_force:
+            if (kind.name, regime) not in ctx.rules:
+                ctx.error(
+                    "missing-rule",
+                    f"kind `{kind.name}` has no rule for regime `{regime}`",
+                    kind.span,
+                    f"add `rule {kind.name} in {regime} {{ … }}`",
+                )
+
+
+def check_summaries(ctx: Context) -> None:
+    """Year summaries (one per regime) and windows over them."""
+    symbols, checker = ctx.symbols, ctx.checker
+    numbers = {name: NUMBER for name in symbols.categories}
+    for summary in symbols.summaries:
+        if summary.cite is None:
+            ctx.error("missing-cite", "this summary has no `cite`", summary.span,
+                      'add the clause it comes from, e.g. `cite "§1"`')  # fmt: skip
+        for regime in summary.regimes:
+            if regime not in symbols.regimes:
+                ctx.error("unknown-name", f"unknown regime `{regime}`", summary.span,
+                          did_you_mean(regime, symbols.regimes))  # fmt: skip
+            elif regime in ctx.summaries:
+                ctx.error("duplicate", f"regime `{regime}` has two year summaries", summary.span)
+            else:
+                ctx.summaries[regime] = summary
+        checker.sum_names = numbers
+        ctx.shown[id(summary)] = checker.summary(summary.body, {"year": Binding(Abstract(INT))})
+    for window in symbols.windows.values():
+        _check_window(ctx, window)
+    checker.sum_names = None
+
+
+def _check_window(ctx: Context, window: ast.Window) -> None:
+    regime = ctx.symbols.regimes.get(window.regime)
+    if regime is None:
+        ctx.error("unknown-name", f"unknown regime `{window.regime}`", window.span,
+                  did_you_mean(window.regime, ctx.symbols.regimes))  # fmt: skip
+        return
+    summary = ctx.summaries.get(window.regime)
+    if summary is None:
+        ctx.error("missing-summary", f"window `{window.name}` adds up the year summaries of "
+                  f"`{window.regime}`, which has none", window.span)  # fmt: skip
+        return
+    inside = (
+        regime.first is None or (window.first is not None and window.first >= regime.first)
+    ) and (regime.last is None or (window.last is not None and window.last <= regime.last))
+    if not inside:
+        ctx.error("window-years", f"window `{window.name}` reaches beyond the years of "
+                  f"`{window.regime}`", window.span)  # fmt: skip
+    if window.cite is None:
+        ctx.error("missing-cite", f"window `{window.name}` has no `cite`", window.span)
+    ctx.checker.sum_names = {name: NUMBER for name in ctx.shown.get(id(summary), [])}
+    ctx.shown[id(window)] = ctx.checker.summary(window.body, {})
+
+
+CHECKS: list[Callable[[Context], None]] = [
+    check_regimes,
+    check_cites,
+    check_params,
+    check_kinds,
+    check_tables,
+    check_signatures,
+    check_cycles,
+    check_functions,
+    check_rules,
+    check_summaries,
+]
+
+
+def check(
+    modules: Iterable[ast.Module], overrides: Mapping[str, Any] | None = None
+) -> tuple[Model | None, list[Diagnostic]]:
+    """Run every check; a `Model` only when there is no diagnostic. `overrides` replace
+    parameter values (what-if checks)."""
+    symbols, diags = collect(modules)
+    ctx = Context(symbols, diags, overrides=dict(overrides or {}))
+    for stage in CHECKS:
+        stage(ctx)
+    diags.extend(ctx.checker.diags)
+    if diags:
+        return None, sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
+    checker = ctx.checker
+    return Model(
+        symbols,
+        ctx.kinds,
+        ctx.tables,
+        ctx.params,
+        ctx.signatures,
+        ctx.rules,
+        checker.resolved,
+        checker.enum_of,
+        ctx.summaries,
+        ctx.shown,
+    ), []

@@ -1,0 +1,174 @@
+"""Writing results and reports: JSON Lines, CSV, XLSX and a terminal table.
+
+Input: result or report rows, and the policy (for columns and labels). Output: a file
+chosen by extension. Columns are known from the policy before the first row, so
+writing streams. In CSV and XLSX nested values are flattened (`required.public`,
+`error.code`) and a result's trace is left out; XLSX headers use the policy's labels.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.running.jsonout import dumps
+from engine.syntax import ast
+from engine.syntax.diagnostics import display_width
+
+RESULT_COLUMNS = ["id", "person", "year", "kind", "regime", "unit", "category", "amount",
+                  "counted", "reason", "error.code", "error.field", "error.message",
+                  "policy", "version"]  # fmt: skip
+OUTPUTS = (".jsonl", ".csv", ".xlsx")
+
+
+def report_columns(policy: Any) -> list[str]:
+    """scope, who and when, every shown value, requirements and shortfalls, errors (for a
+    set, those of every policy in it)."""
+    shows: list[str] = []
+    requirements: list[str] = []
+    models = [m.model for m in policy.members]
+    nodes = [n for model in models for n in _summaries(model)]
+    shown = {k: v for model in models for k, v in model.shown.items()}
+    for node in nodes:
+        for name in shown.get(id(node), []):
+            if name not in shows:
+                shows.append(name)
+        for stmt in node.body:
+            name = getattr(stmt, "name", None)
+            if isinstance(stmt, ast.Requirement) and name and name not in requirements:
+                requirements.append(name)
+    single = any(isinstance(s, ast.Requirement) and s.name is None for n in nodes for s in n.body)
+    return [
+        "scope", "person", "year", "window", "regime", *shows,
+        *(["required"] if single else []),
+        *(f"required.{r}" for r in requirements), *(f"shortfall.{r}" for r in requirements),
+        "qualified", "id", "error.code", "error.field", "error.message", "policy", "version",
+    ]  # fmt: skip
+
+
+def _summaries(model: Any) -> list[Any]:
+    return list(model.summaries.values()) + list(model.symbols.windows.values())
+
+
+def labels(policy: Any) -> dict[str, str]:
+    """Column → label, from the policy's `labels` and the labels of shown values."""
+    out: dict[str, str] = {}
+    for member in policy.members:
+        out.update(member.model.symbols.headings)
+    nodes = [n for member in policy.members for n in _summaries(member.model)]
+    for node in nodes:
+        for stmt in node.body:
+            name, label = getattr(stmt, "name", None), getattr(stmt, "label", None)
+            if not (name and label):
+                continue
+            if isinstance(stmt, ast.Requirement):
+                for part in ("required", "shortfall"):
+                    out[f"{part}.{name}"] = f"{label}{out.get(part, part)}"
+            else:
+                out.setdefault(name, label)
+    return out
+
+
+def flatten(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "trace":
+            continue
+        if isinstance(value, dict):
+            for inner, v in value.items():
+                out[f"{key}.{inner}"] = v
+        else:
+            out[key] = value
+    return out
+
+
+class Writer:
+    """Rows to a `.jsonl`, `.csv` or `.xlsx` file; `close` finishes the file."""
+
+    def __init__(self, path: Path, columns: list[str], names: dict[str, str], report: bool):
+        self.path, self.columns, self.report = path, columns, report
+        self.suffix = path.suffix.lower()
+        self._stream: TextIO | None = None
+        if self.suffix in (".jsonl", ".csv"):
+            encoding = "utf-8-sig" if self.suffix == ".csv" else "utf-8"
+            self._stream = path.open("w", encoding=encoding, newline="")
+            if self.suffix == ".csv":
+                self._csv = csv.writer(self._stream)
+                self._csv.writerow(columns)
+            return
+        import openpyxl
+
+        self._book = openpyxl.Workbook(write_only=True)
+        heading = [names.get(c, c) for c in columns]
+        self._main = self._book.create_sheet("person-years" if report else "results")
+        self._main.append(heading)
+        self._errors = self._book.create_sheet("errors") if report else self._main
+        if report:
+            self._errors.append([names.get(c, c) for c in ("id", "error.code", "error.field",
+                                                            "error.message")])  # fmt: skip
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self.suffix == ".jsonl":
+            assert self._stream is not None
+            self._stream.write(dumps(row) + "\n")
+            return
+        flat = flatten(row)
+        if self.suffix == ".csv":
+            self._csv.writerow([_cell(flat.get(c)) for c in self.columns])
+        elif self.report and row.get("scope") == "error":
+            columns = ("id", "error.code", "error.field", "error.message")
+            self._errors.append([xlsx_value(flat.get(c)) for c in columns])
+        else:
+            self._main.append([xlsx_value(flat.get(c)) for c in self.columns])
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        else:
+            self._book.save(self.path)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def xlsx_value(value: Any) -> Any:
+    """XLSX cells hold numbers as binary floats; decimals a float cannot hold go in as text."""
+    if isinstance(value, Decimal):
+        return float(value) if Decimal(repr(float(value))) == value else str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return value
+
+
+def table(rows: Iterable[dict[str, Any]], columns: list[str], names: dict[str, str]) -> str:
+    """Rows as an aligned text table (wide characters count as two columns)."""
+    grid = [[names.get(c, c) for c in columns]]
+    for row in rows:
+        flat = flatten(row)
+        grid.append([_text(flat.get(c)) for c in columns])
+    keep = [i for i in range(len(columns)) if any(r[i] for r in grid[1:])]
+    grid = [[r[i] for i in keep] for r in grid]
+    widths = [max(display_width(r[i]) for r in grid) for i in range(len(keep))]
+    lines = []
+    for n, r in enumerate(grid):
+        cells = [c + " " * (w - display_width(c)) for c, w in zip(r, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)

@@ -1,0 +1,329 @@
+"""Record validation, compiled from the policy's kind declarations.
+
+Input: a `Model` and raw records (JSON objects: dicts of str, int, Decimal, bool, lists).
+Output: for a valid record its kind, year and field values (canonical enum names,
+exact numbers, defaults filled in); for an invalid one a `RecordError` whose message
+names the field, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from engine.checking.model import FieldSpec, KindSpec, Model
+from engine.checking.types import EVERYTHING
+from engine.running.compile import Compiler
+from engine.syntax import ast
+from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
+from engine.syntax.printer import expr_text
+from engine.syntax.visit import walk
+
+INVALID, UNKNOWN_KIND, NO_POLICY = "invalid_record", "unknown_kind", "no_policy_in_force"
+
+
+class RecordError(Exception):
+    """A record the policy cannot evaluate: `code`, `field` (or None) and a message."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class Unreadable:
+    """An input item that is not a record at all (e.g. a line that is not JSON)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it, JSON style, with its kind when that helps."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f'"{shown}" (a text)'
+    if isinstance(value, Decimal):
+        if value.is_finite() and abs(value.adjusted()) < 30 and value.as_tuple().exponent > -30:
+            return format(value, "f")
+        return f"{value:.6E}" if value.is_finite() else str(value)
+    if isinstance(value, int):
+        if abs(value) < 10**30:
+            return str(value)
+        return f"an integer of {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
+    """What a field accepts, in words: `an integer >= 1`, `one of: a (标签), …`."""
+    ty = spec.ty
+    if ty.base == "enum" or ty.base == "set":
+        members = ", ".join(
+            f"{m} ({labels[m]})" if labels.get(m) else m for m in spec.members or ()
+        )
+        return ("one of: " if ty.base == "enum" else "a list of distinct members of: ") + members
+    words = {"int": "an integer", "number": "a number", "bool": "true or false", "text": "a text"}
+    text = words[ty.base]
+    if ty.numeric and spec.interval != EVERYTHING:
+        text += " " + spec.interval.describe("")
+    return text
+
+
+# Numbers in records are limited so that no decimal operation can run away in time or
+# memory: at most 15 digits before the point and 12 after (a record's hours, words or
+# months never come near it).
+LIMIT = 10**MAX_INTEGER_DIGITS
+
+
+def _within_limits(value: int | Decimal) -> bool:
+    return _beyond_limits(value) is None
+
+
+def _beyond_limits(value: int | Decimal) -> str | None:
+    """Which limit a number breaks, in words, or None."""
+    if type(value) is int:
+        too_large = not -LIMIT < value < LIMIT
+    elif not value.is_finite():
+        return "numbers are finite"
+    else:
+        too_large = value.adjusted() >= MAX_INTEGER_DIGITS
+        if not too_large and _places(value) > MAX_PLACES:
+            return f"numbers have at most {MAX_PLACES} decimal places"
+    return f"numbers have at most {MAX_INTEGER_DIGITS} digits" if too_large else None
+
+
+def _places(value: Decimal) -> int:
+    """Digits after the decimal point, as written (`2.50` has 2)."""
+    text = str(value)  # cheaper than as_tuple() for the usual short numbers
+    if "E" in text:
+        exponent = value.as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    point = text.find(".")
+    return 0 if point < 0 else len(text) - point - 1
+
+
+def _integer(value: Any) -> int | None:
+    kind = type(value)
+    if kind is int:
+        return value if -LIMIT < value < LIMIT else None
+    if kind is Decimal and value.is_finite() and value.adjusted() < MAX_INTEGER_DIGITS:
+        return int(value) if value == value.to_integral_value() else None
+    if kind is float and value.is_integer() and abs(value) < LIMIT:
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> int | Decimal | None:
+    kind = type(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        value, kind = Decimal(repr(value)), Decimal
+    if kind is int or (kind is Decimal and value.is_finite()):
+        return value if _within_limits(value) else None
+    return None
+
+
+Converter = Callable[[Any], Any]
+_MISSING = object()
+
+
+def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
+    """A function from a raw value to the field's value, raising `RecordError`."""
+    name, allowed = spec.name, allowed_text(spec, labels)
+    interval = spec.interval
+
+    numeric = spec.ty.numeric
+
+    def fail(value: Any) -> RecordError:
+        broken = None
+        if numeric and isinstance(value, int | Decimal) and not isinstance(value, bool):
+            broken = _beyond_limits(value)
+        limits = f" ({broken})" if broken else ""
+        return RecordError(INVALID, f"`{name}` must be {allowed}; got {show(value)}{limits}", name)
+
+    base = spec.ty.base
+    if base in ("int", "number"):
+        parse = _integer if base == "int" else _number
+        low, high = interval.low, interval.high
+        low_closed, high_closed = interval.low_closed, interval.high_closed
+        fast = int if base == "int" else None
+
+        def number(value: Any) -> Any:
+            if (
+                type(value) is fast
+                and high is None
+                and low is not None
+                and (value >= low if low_closed else value > low)
+                and value < LIMIT
+            ):
+                return value
+            x = parse(value)
+            if (
+                x is None
+                or (low is not None and (x < low or (x == low and not low_closed)))
+                or (high is not None and (x > high or (x == high and not high_closed)))
+            ):
+                raise fail(value)
+            return x
+
+        return number
+    if base == "bool":
+
+        def boolean(value: Any) -> bool:
+            if type(value) is not bool:
+                raise fail(value)
+            return value
+
+        return boolean
+    if base == "text":
+
+        def text(value: Any) -> str:
+            if type(value) is not str:
+                raise fail(value)
+            return value
+
+        return text
+    words = {m: m for m in spec.members or ()}
+    words.update({labels[m]: m for m in spec.members or () if labels.get(m)})  # type: ignore[misc]
+    if base == "enum":
+
+        def member(value: Any) -> str:
+            found = words.get(value) if type(value) is str else None
+            if found is None:
+                raise fail(value)
+            return found
+
+        return member
+
+    def members(value: Any) -> frozenset[str]:
+        if type(value) is not list or any(type(v) is not str or v not in words for v in value):
+            raise fail(value)
+        found = [words[v] for v in value]
+        if len(set(found)) != len(found):
+            raise fail(value)
+        return frozenset(found)
+
+    return members
+
+
+class KindValidator:
+    """Checks one kind's fields and cross-field constraints."""
+
+    def __init__(self, kind: KindSpec, model: Model, compiler: Compiler) -> None:
+        self.kind, self.name = kind, kind.name
+        self.converters: list[tuple[str, Converter]] = []
+        self.absent: dict[str, tuple[Any, bool, str]] = {}
+        for spec in kind.fields.values():
+            labels = model.symbols.labels(spec.ty.enum)
+            self.converters.append((spec.name, _converter(spec, labels)))
+            self.absent[spec.name] = (spec.default, spec.optional, allowed_text(spec, labels))
+        self.allowed = {"id", "person", "year", "kind", *kind.fields}
+        self.requires = [_requirement(r, kind, compiler) for r in kind.requires]
+
+    def fields_of(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record's field values, converted and checked; defaults filled in."""
+        if not self.allowed.issuperset(record):
+            self._unknown_field(record)
+        env: dict[str, Any] = {}
+        for name, convert in self.converters:
+            value = record.get(name, _MISSING)
+            if value is not _MISSING:
+                env[name] = convert(value)
+            else:
+                self._left_out(name, env)
+        for check in self.requires:
+            check(env)
+        return env
+
+    def _left_out(self, name: str, env: dict[str, Any]) -> None:
+        default, optional, allowed = self.absent[name]
+        if default is not None:
+            env[name] = default
+        elif not optional:
+            raise RecordError(
+                INVALID,
+                f"`{name}` is required for kind `{self.kind.name}`; it must be {allowed}",
+                name,
+            )
+
+    def _unknown_field(self, record: dict[str, Any]) -> None:
+        extra = next(k for k in record if k not in self.allowed)
+        fields = ", ".join(self.kind.fields) or "none"
+        raise RecordError(
+            INVALID,
+            f"`{extra}` is not a field of kind `{self.kind.name}`; its fields are: "
+            f"{fields} (and id, person, year, kind)",
+            str(extra),
+        )
+
+
+def _requirement(
+    req: ast.Require | ast.RequireOne, kind: KindSpec, compiler: Compiler
+) -> Callable[[dict[str, Any]], None]:
+    if isinstance(req, ast.RequireOne):
+        names = req.fields
+        listed = ", ".join(f"`{n}`" for n in names)
+
+        def exactly_one(env: dict[str, Any]) -> None:
+            given = [n for n in names if n in env]
+            if len(given) != 1:
+                got = "none" if not given else ", ".join(f"`{n}`" for n in given)
+                raise RecordError(
+                    INVALID,
+                    f"exactly one of {listed} must be given; got {got}",
+                    given[-1] if given else names[0],
+                )
+
+        return exactly_one
+    condition = compiler.condition(req.condition)
+    used = [
+        n.name for n in walk(req.condition) if isinstance(n, ast.Name) and n.name in kind.fields
+    ]
+    field = used[0] if used else None
+    rule = expr_text(req.condition)
+    note = f": {req.label}" if req.label else ""
+
+    def holds(env: dict[str, Any]) -> None:
+        if not condition(env, []):
+            values = ", ".join(f"{n} is {show(env.get(n))}" for n in dict.fromkeys(used))
+            raise RecordError(INVALID, f"`{rule}` must hold, but {values}{note}", field)
+
+    return holds
+
+
+def record_year(year: Any) -> int:
+    """A record's `year` as an integer; `RecordError` if it is missing or not a year."""
+    if year is None:
+        raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
+    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < 4
+    if whole and year == year.to_integral_value() and year > 0:
+        return int(year)
+    message = f"`year` must be a year (an integer from 1 to 9999) such as 2021; got {show(year)}"
+    raise RecordError(INVALID, message, "year")
+
+
+def year_of(record: Any) -> int | None:
+    """A record's year, or None if it has none that is valid."""
+    if type(record) is not dict:
+        return None
+    year = record.get("year")
+    if type(year) is int and 0 < year < 10_000:
+        return year
+    try:
+        return record_year(year)
+    except RecordError:
+        return None

@@ -1,0 +1,502 @@
+"""The `rules` command line: a thin layer over the Python API.
+
+Exit status: 0 success; 1 a check or test failed, or a record was invalid; 2 a usage
+error, an unreadable input or a policy that does not load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.assembly.inherit import years_text
+from engine.io.cells import CellReader
+from engine.io.inputs import InputError, Numbered, json_lines, read_records
+from engine.io.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
+from engine.io.progress import Progress
+from engine.pipeline.policy import Decider, load
+from engine.running.coverage import Coverage
+from engine.running.jsonout import dumps
+from engine.syntax.diagnostics import PolicyError, as_dict, render
+from engine.syntax.format import format_module
+from engine.syntax.parse import PolicySyntaxError, parse
+from engine.syntax.resources import policies_dir
+from engine.tools.cases import Outcome, PolicyCache, run_files
+from engine.views.diff import diff
+from engine.views.diffout import text as diff_text
+from engine.views.diffout import workbook
+from engine.views.document import Document, html_page, markdown
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+def _policy(args: argparse.Namespace) -> Decider:
+    """The policy of `--policy` (the bundled one if none); a set if given several times."""
+    return load(args.policy)
+
+
+def _records(args: argparse.Namespace, policy: Decider, progress: Progress) -> Numbered:
+    if args.file is None or args.file == "-":
+        return json_lines(sys.stdin.buffer)
+    cells = CellReader([m.model for m in policy.members])
+    return read_records(Path(args.file), cells, args.sheet, progress.read)
+
+
+def _writer(args: argparse.Namespace, policy: Decider, report: bool) -> Writer | None:
+    if args.output is None:
+        return None
+    path = Path(args.output)
+    if path.suffix.lower() not in OUTPUTS:
+        raise InputError(f"`{path}`: cannot write `{path.suffix}`; use one of {', '.join(OUTPUTS)}")
+    columns = report_columns(policy) if report else RESULT_COLUMNS
+    return Writer(path, columns, labels(policy), report)
+
+
+def _run(args: argparse.Namespace, report: bool) -> int:
+    policy = _policy(args)
+    progress = Progress(sys.stderr, not args.quiet)
+    numbered = _records(args, policy, progress)
+    rows = policy.report_numbered(numbered) if report else policy.evaluate_numbered(numbered)
+    writer = _writer(args, policy, report)
+    table_rows: list[dict[str, Any]] | None = [] if report and args.format == "table" else None
+    status = OK
+    try:
+        for row in rows:
+            if "error" in row:
+                status = FAILED
+            progress.done()
+            if writer is not None:
+                writer.write(row)
+            elif table_rows is not None:
+                table_rows.append(row)
+            else:
+                sys.stdout.write(dumps(row) + "\n")
+    finally:
+        progress.close()
+        if writer is not None:
+            writer.close()
+    if table_rows is not None:
+        _print_table(policy, table_rows)
+    return status
+
+
+def _print_table(policy: Decider, rows: list[dict[str, Any]]) -> None:
+    names = labels(policy)
+    summary = [r for r in rows if r["scope"] != "error"]
+    errors = [r for r in rows if r["scope"] == "error"]
+    hidden = ("scope", "id", "version") + (("policy",) if len(policy.members) == 1 else ())
+    columns = [
+        c
+        for c in report_columns(policy)
+        if not c.startswith(("error.", "required")) and c not in hidden
+    ]
+    print(table(summary, columns, names))
+    if errors:
+        print()
+        print(table(errors, ["id", "error.code", "error.field", "error.message"], names))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    return _run(args, report=False)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _run(args, report=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        policy = load(args.path)
+    except PolicyError as error:
+        if args.format == "json":
+            print(json.dumps([as_dict(d) for d in error.diagnostics], ensure_ascii=False, indent=2))
+        else:
+            print(error)
+            print(f"{len(error.diagnostics)} error(s)")
+        return FAILED
+    if args.format == "json":
+        print("[]")
+        return OK
+    for member in policy.members:
+        model = member.model
+        base = f", extends {member.lineage.base}" if member.lineage else ""
+        print(
+            f"{member.name} {member.version}: ok — {len(member.sources)} files{base}, "
+            f"years {years_text(member.years)}, {len(model.kinds)} kinds, "
+            f"{len(model.tables)} tables, {len(model.rules)} rules"
+        )
+    if len(policy.members) > 1:
+        print(
+            f"{policy.name} {policy.version}: ok — {len(policy.members)} policies, "
+            f"years {years_text(policy.years)}"
+        )
+    return OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    try:
+        schema = policy.schema(args.kind)
+    except KeyError:
+        print(f"rules schema: unknown kind `{args.kind}`", file=sys.stderr)
+        return USAGE
+    print(
+        dumps(schema)
+        if args.compact
+        else json.dumps(json.loads(dumps(schema)), ensure_ascii=False, indent=2)
+    )
+    return OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [default_cases()]
+    coverage = Coverage() if args.coverage else None
+    passed = failed = 0
+    for outcome in run_files(paths, PolicyCache(coverage)):
+        if isinstance(outcome, Outcome) and outcome.passed:
+            passed += 1
+            if args.verbose:
+                print(f"ok   {outcome.case.file}:{outcome.case.line}: {outcome.case.name}")
+            continue
+        failed += 1
+        text = outcome.describe() if isinstance(outcome, Outcome) else outcome
+        print(f"FAIL {text}")
+    status = OK if failed == 0 and passed > 0 else FAILED
+    if coverage is not None:
+        for where, what in coverage.missed():
+            print(f"not reached: {_relative(where)}: {what}")
+        covered = len(coverage.items) - len(coverage.missed())
+        print(
+            f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
+            "rule branches, table cells and summaries)"
+        )
+        if args.min is not None and coverage.percent < args.min:
+            print(f"coverage is below the minimum of {args.min:g}%")
+            status = FAILED
+    print(f"{passed} passed, {failed} failed")
+    return status
+
+
+def _relative(place: str) -> str:
+    """A `file:line:col` place, its file relative to the working folder when inside it."""
+    file, _, rest = place.partition(":")
+    shown = os.path.relpath(file)
+    return f"{file if shown.startswith('..') else shown}:{rest}"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    numbered = _records(args, policy, Progress(sys.stderr, False))
+    status = OK
+    if args.report:
+        traces: list[Any] = []
+        rows = list(policy.report_numbered(numbered, traces))
+        for row, trace in traces:
+            lines = policy.explainer(row.get("policy")).person_year(row, trace)
+            if args.format == "json":
+                print(dumps({"row": row, "steps": [dict(s) for s in trace], "text": lines}))
+            else:
+                print("\n".join(lines))
+        for row in rows:
+            if row["scope"] == "error":
+                status = FAILED
+                print(
+                    dumps(row)
+                    if args.format == "json"
+                    else f"记录 {row['id']}：{row['error']['message']}"
+                )
+        return status
+    for position, record in numbered:
+        explained = policy.explain(record, position)
+        if "error" in explained:
+            status = FAILED
+        text = policy.explainer(explained.get("policy")).text
+        print(dumps(explained) if args.format == "json" else text(explained))
+    return status
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [policies_dir()]
+    files = [f for p in paths for f in (sorted(p.rglob("*.rules")) if p.is_dir() else [p])]
+    changed, broken = [], 0
+    for file in files:
+        source = file.read_text(encoding="utf-8")
+        try:
+            formatted = format_module(parse(source, str(file)), source)
+        except PolicySyntaxError as error:
+            print(render(error.diagnostic, {str(file): source}), file=sys.stderr)
+            broken += 1
+            continue
+        if formatted == source:
+            continue
+        changed.append(file)
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    f"{file} (as is)",
+                    f"{file} (formatted)",
+                )
+            )
+        elif args.check:
+            print(f"would reformat {file}")
+        else:
+            file.write_text(formatted, encoding="utf-8")
+            print(f"reformatted {file}")
+    if broken:
+        return USAGE
+    return FAILED if changed and (args.check or args.diff) else OK
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from engine.tools.lsp import main as serve  # pygls loads only for the server
+
+    return serve()
+
+
+def cmd_doc(args: argparse.Namespace) -> int:
+    policy = load(args.policy_path)
+    blocks = [block for member in policy.members for block in Document(member).blocks()]
+    title = policy.label or policy.name
+    text = html_page(blocks, title) if args.html else markdown(blocks)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = load(args.old), load(args.new)
+    if len(old.members) > 1 or len(new.members) > 1:
+        raise InputError("`rules diff` compares two policies, not sets")
+    records = None
+    if args.records is not None:
+        cells = CellReader([old.model, new.model])
+        path = Path(args.records)
+        records = [r for _, r in read_records(path, cells, args.sheet)]
+    result = diff(old, new, records, args.shift_years)
+    if args.output is not None:
+        path = Path(args.output)
+        if path.suffix.lower() != ".xlsx":
+            raise InputError(f"`{path}`: `rules diff --output` writes an .xlsx file")
+        workbook(result, path)
+    if args.format == "json":
+        print(dumps(result))
+    else:
+        sys.stdout.write(diff_text(result))
+    return OK
+
+
+def _size(text: str) -> int:
+    """`10MB`, `512KB`, `1048576`: a size in bytes."""
+    units = {"GB": 2**30, "MB": 2**20, "KB": 2**10, "B": 1}
+    cleaned = text.strip().upper()
+    for unit, factor in units.items():
+        if cleaned.endswith(unit) and cleaned[: -len(unit)].strip().isdigit():
+            return int(cleaned[: -len(unit)]) * factor
+    if cleaned.isdigit():
+        return int(cleaned)
+    raise argparse.ArgumentTypeError(f"`{text}` is not a size such as 10MB, 512KB or 1048576")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from engine.service.decisionlog import read_salt
+    from engine.service.serve import Options, build
+
+    token = None
+    if args.token_file is not None:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        if not token:
+            raise InputError(f"`{args.token_file}` holds no token")
+    log_path = Path(args.decision_log) if args.decision_log else None
+    salt = None
+    if args.hash_person:
+        if log_path is None:
+            raise InputError("--hash-person goes with --decision-log")
+        salt = read_salt(Path(args.salt_file) if args.salt_file else log_path.with_suffix(".salt"))
+    options = Options(args.max_body, args.max_records, token, args.reload_every)
+    service = build(args.policy, options, log_path, salt, args.fsync)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    policy = service.holder.current
+    print(
+        f"rules serve: {policy.name} {policy.version} on http://{args.host}:{args.port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        service.app(),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return OK
+
+
+def default_cases() -> Path:
+    """The project's own golden cases: `tests/golden` beside the policies."""
+    return policies_dir().parent / "tests" / "golden"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="rules", description="Evaluate records against a policy.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(run=run)
+        return p
+
+    def with_policy(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--policy",
+            metavar="PATH",
+            action="append",
+            help="policy folder, file or set file (default: bundled); several times for a "
+            "set: each record goes to the policy in force in its year",
+        )
+
+    def with_records(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "file",
+            nargs="?",
+            metavar="FILE",
+            help=".jsonl, .json, .yaml, .csv or .xlsx (default: JSON Lines on stdin)",
+        )
+        p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+        p.add_argument("--output", "-o", metavar="FILE", help="write a .jsonl, .csv or .xlsx file")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+        with_policy(p)
+
+    p = command("eval", cmd_eval, "one result per record, as JSON Lines, in input order")
+    with_records(p)
+    p = command("report", cmd_report, "per person: yearly sums, shortfalls, windows; then errors")
+    with_records(p)
+    p.add_argument(
+        "--format",
+        choices=("json", "table"),
+        default="json",
+        help="JSON Lines (default), or a table to read",
+    )
+    p = command("check", cmd_check, "parse and check policy files; print every diagnostic")
+    p.add_argument(
+        "path", nargs="?", metavar="PATH", help="policy folder or file (default: bundled)"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = command("schema", cmd_schema, "the JSON Schema of records, derived from the policy")
+    p.add_argument("kind", nargs="?", metavar="KIND", help="one kind, by name or label")
+    p.add_argument("--compact", action="store_true", help="one line")
+    with_policy(p)
+    p = command("explain", cmd_explain, "each record's derivation, step by step, in words")
+    p.add_argument("file", nargs="?", metavar="FILE", help="records (default: JSON Lines on stdin)")
+    p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+    p.add_argument("--report", action="store_true", help="explain each person-year instead")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    with_policy(p)
+    p = command("fmt", cmd_fmt, "format .rules files the one canonical way, comments kept")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: policies)")
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file would change"
+    )
+    p.add_argument("--diff", action="store_true", help="change nothing; print what would change")
+    command("lsp", cmd_lsp, "a language server for .rules files, on stdin and stdout")
+    p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
+    p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    p.add_argument("--html", action="store_true", help="one self-contained HTML page")
+    p = command("diff", cmd_diff, "what changes between two policies, and its impact on records")
+    p.add_argument("old", metavar="OLD", help="the policy as it is (folder or file)")
+    p.add_argument("new", metavar="NEW", help="the policy as it would be")
+    p.add_argument("records", nargs="?", metavar="RECORDS", help="records to measure the impact")
+    p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", "-o", metavar="FILE", help="also write the comparison as .xlsx")
+    p.add_argument(
+        "--shift-years",
+        type=int,
+        default=0,
+        metavar="N",
+        help="NEW sees each record N years later (try next year's rules on this year's records)",
+    )
+    p = command("serve", cmd_serve, "an HTTP decision service (evaluate, report, explain)")
+    with_policy(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8181, help="port (default: 8181)")
+    p.add_argument("--decision-log", metavar="FILE", help="append each decision to FILE (JSONL)")
+    p.add_argument(
+        "--hash-person",
+        action="store_true",
+        help="log a salted hash (HMAC-SHA256) in place of `person`",
+    )
+    p.add_argument(
+        "--salt-file",
+        metavar="FILE",
+        help="the salt for --hash-person (default: the log's name with .salt; made if missing)",
+    )
+    p.add_argument("--fsync", action="store_true", help="sync the log to disk on every request")
+    p.add_argument(
+        "--max-body",
+        type=_size,
+        default=10 * 2**20,
+        metavar="SIZE",
+        help="largest request body (default: 10MB)",
+    )
+    p.add_argument(
+        "--max-records",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="most records in one request (default: 10000)",
+    )
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require `Authorization: Bearer TOKEN` on /v1/ (TOKEN: the file's text)",
+    )
+    p.add_argument(
+        "--reload-every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="look for changed policy files this often; 0: never (default: 1)",
+    )
+    p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list rule branches, table cells and summaries no case reached",
+    )
+    p.add_argument("--min", type=float, metavar="PCT", help="with --coverage: fail below PCT%%")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except PolicyError as error:
+        print(error, file=sys.stderr)
+        return USAGE
+    except InputError as error:
+        print(f"rules {args.command}: {error}", file=sys.stderr)
+        return USAGE
+    except BrokenPipeError:
+        sys.stderr.close()
+        return OK

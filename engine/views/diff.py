@@ -1,0 +1,408 @@
+"""`rules diff`: what changes between two policies, and what that does to records.
+
+Input: two loaded policies and, optionally, records. Output: plain data — the structural
+difference (regimes and years, parameters, tables cell by cell, rules, functions, kinds
+and fields, enums, summaries) and, given records, the impact: each record whose result
+changes, each person-year or window whose qualification changes, and totals by kind.
+Rendering (text, JSON, XLSX) is in `engine.views.diffout`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from engine.assembly.grid import VALUE, Grid
+from engine.assembly.inherit import years_text
+from engine.syntax import ast
+from engine.syntax.format import declaration
+from engine.syntax.printer import cell_text, expr_text, type_text
+
+Change = dict[str, Any]
+
+
+def _who(policy: Any) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "label": policy.label,
+        "version": policy.version,
+        "years": years_text(policy.years),
+    }
+
+
+def _source(decl: Any) -> list[str]:
+    return [text for _, text in declaration(decl)]
+
+
+def _text_diff(old: Any, new: Any) -> list[str]:
+    """The changed lines of a declaration, as a unified diff without its file header."""
+    lines = difflib.unified_diff(_source(old), _source(new), lineterm="", n=1)
+    return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+def _named(kind: str, old: dict[str, Any], new: dict[str, Any], same: Any) -> list[Change]:
+    """Added, removed and changed declarations of one sort, by name."""
+    out: list[Change] = []
+    for name in [*old, *(n for n in new if n not in old)]:
+        a, b = old.get(name), new.get(name)
+        if a is None:
+            out.append({"what": kind, "name": name, "change": "added", "label": _label(b)})
+        elif b is None:
+            out.append({"what": kind, "name": name, "change": "removed", "label": _label(a)})
+        elif not same(a, b):
+            out.append(
+                {
+                    "what": kind,
+                    "name": name,
+                    "change": "changed",
+                    "label": _label(b),
+                    "diff": _text_diff(a, b),
+                }
+            )
+    return out
+
+
+def _label(decl: Any) -> str | None:
+    return getattr(decl, "label", None)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return bool(a == b)
+
+
+def _same_rule(a: ast.Rule, b: ast.Rule) -> bool:
+    keep = ("category", "cite", "body", "result")
+    return all(getattr(a, k) == getattr(b, k) for k in keep)
+
+
+# ── structure ────────────────────────────────────────────────────────────
+def structure(old: Any, new: Any) -> dict[str, list[Change]]:
+    """Every declaration added, removed or changed from `old` to `new`."""
+    a, b = old.model, new.model
+    sa, sb = a.symbols, b.symbols
+    regimes = _named("regime", sa.regimes, sb.regimes, _equal)
+    if old.years != new.years:
+        regimes.insert(
+            0,
+            {
+                "what": "policy",
+                "name": "years",
+                "change": "changed",
+                "old": years_text(old.years),
+                "new": years_text(new.years),
+            },
+        )
+    return {
+        "regimes": regimes,
+        "params": _params(sa.params, sb.params),
+        "tables": _tables(old, new),
+        "rules": _rules(_in_force(old), _in_force(new)),
+        "functions": _named("function", sa.functions, sb.functions, _equal),
+        "kinds": _kinds(a, b),
+        "enums": _enums(sa.enums, sb.enums),
+        "summaries": _named(
+            "summary",
+            {", ".join(s.regimes): s for s in sa.summaries},
+            {", ".join(s.regimes): s for s in sb.summaries},
+            _equal,
+        )
+        + _named("window", sa.windows, sb.windows, _equal),
+        "categories": _named("category", sa.categories, sb.categories, _equal)
+        + _named("reason", sa.reasons, sb.reasons, _equal),
+    }
+
+
+def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change]:
+    out = []
+    for change in _named("param", old, new, lambda x, y: x.value == y.value):
+        name = change.pop("name")
+        change.pop("diff", None)
+        change = {"what": "param", "name": name, **change}
+        if name in old:
+            change["old"] = expr_text(old[name].value)
+        if name in new:
+            change["new"] = expr_text(new[name].value)
+        out.append(change)
+    return out
+
+
+def _in_force(policy: Any) -> tuple[dict[tuple[str, str], Any], set[str]]:
+    return policy.model.rules, {r.name for r in policy.regimes}
+
+
+def _rules(
+    old: tuple[dict[tuple[str, str], Any], set[str]],
+    new: tuple[dict[tuple[str, str], Any], set[str]],
+) -> list[Change]:
+    """Rules by kind and regime; one that only one side has counts where that side's regime
+    is in force (an inherited regime outside a policy's years has no say)."""
+    (old_rules, old_force), (new_rules, new_force) = old, new
+    out = []
+    keys = [*old_rules, *(k for k in new_rules if k not in old_rules)]
+    for key in keys:
+        a, b = old_rules.get(key), new_rules.get(key)
+        if (b is None and key[1] not in old_force) or (a is None and key[1] not in new_force):
+            continue
+        kind, regime = key
+        base = {"what": "rule", "name": f"{kind} in {regime}", "kind": kind, "regime": regime}
+        if a is None:
+            out.append({**base, "change": "added", "label": b.label, "source": _source(b)})
+        elif b is None:
+            out.append({**base, "change": "removed", "label": a.label})
+        elif not _same_rule(a, b):
+            out.append({**base, "change": "changed", "label": b.label, "diff": _text_diff(a, b)})
+    return out
+
+
+def _fields(spec: Any) -> dict[str, str]:
+    out = {}
+    for name, f in spec.fields.items():
+        decl = f.decl
+        optional = "optional " if f.optional and (decl is None or decl.optional) else ""
+        default = f" = {expr_text(decl.default)}" if decl and decl.default is not None else ""
+        out[name] = f"{optional}{type_text(decl.type) if decl else f.ty}{default}"
+    return out
+
+
+def _kinds(a: Any, b: Any) -> list[Change]:
+    out = []
+    for name in [*a.kinds, *(k for k in b.kinds if k not in a.kinds)]:
+        old, new = a.kinds.get(name), b.kinds.get(name)
+        if old is None or new is None:
+            spec = new or old
+            out.append(
+                {
+                    "what": "kind",
+                    "name": name,
+                    "label": spec.label,
+                    "change": "added" if old is None else "removed",
+                    "fields": [
+                        {"name": f, "new" if old is None else "old": t}
+                        for f, t in _fields(spec).items()
+                    ],
+                }
+            )
+            continue
+        fa, fb = _fields(old), _fields(new)
+        fields = []
+        for f in [*fa, *(x for x in fb if x not in fa)]:
+            if fa.get(f) != fb.get(f):
+                change = "added" if f not in fa else "removed" if f not in fb else "changed"
+                fields.append({"name": f, "change": change, "old": fa.get(f), "new": fb.get(f)})
+        if fields or old.requires != new.requires:
+            out.append(
+                {
+                    "what": "kind",
+                    "name": name,
+                    "label": new.label,
+                    "change": "changed",
+                    "fields": fields,
+                }
+            )
+    return out
+
+
+def _enums(old: dict[str, ast.Enum], new: dict[str, ast.Enum]) -> list[Change]:
+    out = []
+    for change in _named("enum", old, new, _equal):
+        change.pop("diff", None)
+        name = change["name"]
+        before = [m.name for m in old[name].members] if name in old else []
+        after = [m.name for m in new[name].members] if name in new else []
+        change["added"] = [m for m in after if m not in before]
+        change["removed"] = [m for m in before if m not in after]
+        out.append(change)
+    return out
+
+
+# ── tables, as grids ─────────────────────────────────────────────────────
+def _tables(old: Any, new: Any) -> list[Change]:
+    ta, tb = old.model.symbols.tables, new.model.symbols.tables
+    out = []
+    for name in [*ta, *(t for t in tb if t not in ta)]:
+        a, b = ta.get(name), tb.get(name)
+        if a is None or b is None:
+            out.append(
+                {
+                    "what": "table",
+                    "name": name,
+                    "label": _label(a or b),
+                    "change": "added" if a is None else "removed",
+                }
+            )
+        elif a.keys != b.keys or a.value_type != b.value_type:
+            out.append(
+                {
+                    "what": "table",
+                    "name": name,
+                    "label": b.label,
+                    "change": "changed",
+                    "diff": _text_diff(a, b),
+                    "cells": [],
+                }
+            )
+        else:
+            grid = _grid_change(a, b, old.model.symbols.enums, new.model.symbols.enums)
+            if grid is not None:
+                out.append(
+                    {"what": "table", "name": name, "label": b.label, "change": "changed", **grid}
+                )
+    return out
+
+
+def _grid_change(
+    a: ast.Table, b: ast.Table, enums_a: dict[str, ast.Enum], enums_b: dict[str, ast.Enum]
+) -> dict[str, Any] | None:
+    """The changed cells, and the new grid with each change written `old → new`."""
+    ga, gb = Grid(a, enums_a), Grid(b, enums_b)
+    if ga.cells == gb.cells:
+        return None
+    rows = {**ga.rows, **gb.rows}
+    columns = {**ga.columns, **gb.columns}
+    cells: list[dict[str, Any]] = []
+    grid: list[list[str]] = []
+    for row, (row_cell, _) in rows.items():
+        line = [cell_text(row_cell)]
+        for column in columns:
+            old, new = ga.cells.get((row, column)), gb.cells.get((row, column))
+            text = cell_text(new) if new is not None else ""
+            if old != new:
+                text = f"{_cell(old)} → {_cell(new)}"
+                cells.append(
+                    {
+                        "row": _key(row),
+                        "column": None if column == VALUE else _key(column),
+                        "old": _cell(old),
+                        "new": _cell(new),
+                    }
+                )
+            line.append(text)
+        grid.append(line)
+    head = [cell_text(gb.title)] + [cell_text(c) for c in columns.values()]
+    return {"cells": cells, "grid": {"head": head, "rows": grid}}
+
+
+def _cell(cell: ast.Cell | None) -> str:
+    return "（无）" if cell is None else cell_text(cell)
+
+
+def _key(key: Any) -> str:
+    return key if isinstance(key, str) else cell_text(key)
+
+
+# ── impact on records ────────────────────────────────────────────────────
+def _shifted(record: Any, years: int) -> Any:
+    if years and isinstance(record, dict) and type(record.get("year")) is int:
+        return {**record, "year": record["year"] + years}
+    return record
+
+
+def _outcome(result: dict[str, Any]) -> dict[str, Any]:
+    if "error" in result:
+        return {"error": result["error"]["code"]}
+    out = {"amount": result["amount"], "counted": result["counted"], "unit": result["unit"]}
+    if "reason" in result:
+        out["reason"] = result["reason"]
+    return out
+
+
+def impact(old: Any, new: Any, records: Iterable[Any], shift: int = 0) -> dict[str, Any]:
+    """How the results and the report change for these records; with `shift`, `new`
+    sees each record's year that many years later (to try next year's rules on this
+    year's records)."""
+    records = list(records)
+    later = [_shifted(r, shift) for r in records]
+    changed, kinds = [], {}
+    pairs = zip(old.evaluate_many(records), new.evaluate_many(later), strict=True)
+    for position, (a, b) in enumerate(pairs, 1):
+        oa, ob = _outcome(a), _outcome(b)
+        for side, result in (("old", a), ("new", b)):
+            if "error" not in result and result["counted"]:
+                key = (result["kind"], result["unit"])
+                total = kinds.setdefault(
+                    key,
+                    {
+                        "kind": key[0],
+                        "unit": key[1],
+                        "old": 0,
+                        "new": 0,
+                        "old_count": 0,
+                        "new_count": 0,
+                    },
+                )
+                total[side] += result["amount"]
+                total[f"{side}_count"] += 1
+        if oa != ob:
+            record = records[position - 1]
+            entry = {
+                "position": position,
+                "id": (a.get("id")),
+                "person": a.get("person"),
+                "year": a.get("year"),
+                "kind": a.get("kind") or b.get("kind"),
+                "old": oa,
+                "new": ob,
+            }
+            if isinstance(record, dict):
+                entry["kind"] = entry["kind"] or record.get("kind")
+                entry["person"] = entry["person"] or record.get("person")
+                entry["year"] = entry["year"] or record.get("year")
+            if "amount" in oa and "amount" in ob:
+                entry["delta"] = ob["amount"] - oa["amount"]
+            changed.append(entry)
+    for total in kinds.values():
+        total["delta"] = total["new"] - total["old"]
+    old_rows, new_rows = old.report(records), new.report(later)
+    return {
+        "records": len(records),
+        "shift": shift,
+        "changed": changed,
+        "people": _people(old_rows, new_rows, shift),
+        "kinds": sorted(kinds.values(), key=lambda t: (t["kind"], t["unit"])),
+        "qualified": {"old": _qualified(old_rows), "new": _qualified(new_rows)},
+    }
+
+
+def _qualified(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Person-years (and windows) judged, and how many of them qualified."""
+    judged = [r for r in rows if r["scope"] != "error" and "qualified" in r]
+    return {"judged": len(judged), "qualified": sum(1 for r in judged if r["qualified"])}
+
+
+def _people(old_rows: list[Any], new_rows: list[Any], shift: int) -> list[dict[str, Any]]:
+    """Person-years and windows whose qualification changes."""
+
+    def key(row: dict[str, Any], back: int) -> tuple[Any, ...]:
+        if row["scope"] == "year":
+            return (row["person"], "year", row["year"] - back)
+        return (row["person"], "window", row["window"])
+
+    before = {key(r, 0): r for r in old_rows if r["scope"] != "error"}
+    after = {key(r, shift): r for r in new_rows if r["scope"] != "error"}
+    out = []
+    for k in sorted(set(before) | set(after), key=lambda k: (k[0], k[1], str(k[2]))):
+        a, b = before.get(k, {}), after.get(k, {})
+        if a.get("qualified") == b.get("qualified"):
+            continue
+        out.append(
+            {
+                "person": k[0],
+                k[1]: k[2],
+                "old_qualified": a.get("qualified"),
+                "new_qualified": b.get("qualified"),
+                "old_total": a.get("total"),
+                "new_total": b.get("total"),
+                "old_shortfall": a.get("shortfall"),
+                "new_shortfall": b.get("shortfall"),
+            }
+        )
+    return out
+
+
+def diff(old: Any, new: Any, records: Iterable[Any] | None = None, shift: int = 0) -> dict:
+    """The whole comparison: who, the structure, and (given records) the impact."""
+    out: dict[str, Any] = {"old": _who(old), "new": _who(new), "structure": structure(old, new)}
+    if records is not None:
+        out["impact"] = impact(old, new, records, shift)
+    return out
