@@ -176,7 +176,7 @@ def test_override_a_rule_in_one_regime_keeps_the_base_rule_in_the_other(tmp_path
     assert amount(child, 2023) == 100
     assert amount(child, 2024) == 19
     kept = child.model.rules[("k", "late")]
-    assert kept.regimes == ("late",) and child.model.rules[("k", "early")].cite.keys == (
+    assert kept.decl.regimes == ("late",) and child.model.rules[("k", "early")].decl.cite.keys == (
         (None, "新§5"),
     )
 

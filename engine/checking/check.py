@@ -1,6 +1,7 @@
-"""Static checks: the parsed policy to a `Model`, or every problem at once.
+"""Static checks: the assembled declarations to a `Model`, or every problem at once.
 
-Input: parsed modules. Output: a `Model` for the compiler, or diagnostics sorted by
+Input: parsed modules (a base's changes already applied). Output: a `Model` holding the
+checked tree of every rule, function, summary and window, or diagnostics sorted by
 location. The checker is a named list of stages (`CHECKS`), each a small function over
 one shared `Context`; every stage runs, so an officer sees every problem in one go.
 """
@@ -13,7 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.checking.model import FieldSpec, KindSpec, Model, Signature, TableSpec
+from engine.checking import tree
+from engine.checking.builtins import BUILTINS
+from engine.checking.model import (
+    CheckedFunction,
+    CheckedRule,
+    FieldSpec,
+    KindSpec,
+    Model,
+    Signature,
+    TableSpec,
+)
 from engine.checking.narrow import Binding, Scope
 from engine.checking.symbols import Symbols, collect
 from engine.checking.tables import SCALAR_TYPES, build_table
@@ -32,6 +43,7 @@ from engine.checking.types import (
 )
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
+from engine.syntax.parse import keywords
 from engine.syntax.visit import walk
 
 RECORD_FIELDS = ("id", "person", "year", "kind")
@@ -45,9 +57,10 @@ class Context:
     kinds: dict[str, KindSpec] = field(default_factory=dict)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     signatures: dict[str, Signature] = field(default_factory=dict)
-    rules: dict[tuple[str, str], ast.Rule] = field(default_factory=dict)
-    summaries: dict[str, ast.Summary] = field(default_factory=dict)
-    shown: dict[int, list[str]] = field(default_factory=dict)  # id(summary or window) -> shows
+    functions: dict[str, CheckedFunction] = field(default_factory=dict)
+    rules: dict[tuple[str, str], CheckedRule] = field(default_factory=dict)
+    summaries: dict[str, tree.Summary] = field(default_factory=dict)
+    windows: dict[str, tree.Summary] = field(default_factory=dict)
     exprs: ExprChecker | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -61,6 +74,50 @@ class Context:
         if self.exprs is None:
             self.exprs = ExprChecker(self.symbols, self.tables, self.params, self.signatures)
         return self.exprs
+
+
+def check_names(ctx: Context) -> None:
+    """No declaration takes a keyword's name, nor (where expressions name it) a builtin's."""
+    symbols = ctx.symbols
+    words = keywords()
+    expression_names = [*symbols.params.values(), *symbols.tables.values(),
+                        *symbols.functions.values()]  # fmt: skip
+    for decl in expression_names:
+        _reserved(ctx, decl.name, decl.span, words | BUILTINS.keys())
+    for fn in symbols.functions.values():
+        for p in fn.params:
+            _reserved(ctx, p.name, p.span, words | BUILTINS.keys())
+    for kind in symbols.kinds.values():
+        _reserved(ctx, kind.name, kind.span, words)
+        for decl in kind.fields:
+            if decl.name not in RECORD_FIELDS:  # those are `reserved-field`
+                _reserved(ctx, decl.name, decl.span, words | BUILTINS.keys())
+    for enum in symbols.enums.values():
+        _reserved(ctx, enum.name, enum.span, words)
+        for m in enum.members:
+            _reserved(ctx, m.name, m.span, words | BUILTINS.keys())
+    others = [*symbols.categories.values(), *symbols.reasons.values(), *symbols.regimes.values()]
+    for other in others:
+        _reserved(ctx, other.name, other.span, words)
+    bodies = [(f.body, f.span) for f in symbols.functions.values()]
+    bodies += [(r.body, r.span) for r in symbols.rules]
+    bodies += [(s.body, s.span) for s in [*symbols.summaries, *symbols.windows.values()]]
+    for body, _ in bodies:
+        for stmt in body:
+            if isinstance(stmt, ast.Let | ast.Show):
+                _reserved(ctx, stmt.name, stmt.span, words | BUILTINS.keys())
+
+
+def _reserved(ctx: Context, name: str, span: ast.Span, reserved: Iterable[str]) -> None:
+    if name not in reserved:
+        return
+    what = "a builtin" if name in BUILTINS else "a keyword of the language"
+    ctx.error(
+        "reserved-name",
+        f"`{name}` is {what} and cannot name a declaration",
+        span,
+        f"choose another name, e.g. `{name}_value`",
+    )
 
 
 def check_regimes(ctx: Context) -> None:
@@ -234,12 +291,11 @@ def resolve_type(
 
 def _numeric_interval(ctx: Context, spec: ast.TypeSpec) -> Interval:
     interval = Interval()
-    checker = ctx.checker
     ends = [(b.op, b.value) for b in spec.bounds]
     if spec.range is not None:
         ends += [(">=", spec.range.low), ("<=", spec.range.high)]
     for op, expr in ends:
-        value = checker.constant_number(expr)
+        value = _constant_number(ctx, expr)
         bound = from_comparison(op, value) if value is not None else None
         if bound is None:
             ctx.error(
@@ -248,6 +304,21 @@ def _numeric_interval(ctx: Context, spec: ast.TypeSpec) -> Interval:
             continue
         interval = intersect(interval, bound)
     return interval
+
+
+def _constant_number(ctx: Context, expr: ast.Expr) -> int | Decimal | None:
+    """A number written in a type: a literal, a parameter, or either negated."""
+    match expr:
+        case ast.Number(value):
+            return value
+        case ast.Unary("-", operand):
+            inner = _constant_number(ctx, operand)
+            return None if inner is None else -inner
+        case ast.Name(name):
+            value = ctx.params.get(name)
+            if isinstance(value, int | Decimal) and not isinstance(value, bool):
+                return value
+    return None
 
 
 def _enum_members(ctx: Context, spec: ast.TypeSpec) -> frozenset[str] | None:
@@ -371,11 +442,15 @@ def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty) -> object:
 
 
 def _check_requires(ctx: Context, kind: KindSpec) -> None:
+    """Each `require` of the kind, checked in the kind's own scope (a `like` kind's fields
+    may give a name another meaning than in the kind it is like)."""
     checker = ctx.checker
     checker.groups = kind.exactly_one_groups()
     scope = record_scope(kind)
+    conditions = []
     for req in kind.requires:
         if isinstance(req, ast.RequireOne):
+            conditions.append((req, None))
             for name in req.fields:
                 spec = kind.fields.get(name)
                 if spec is None:
@@ -393,12 +468,13 @@ def _check_requires(ctx: Context, kind: KindSpec) -> None:
                         req.span,
                     )
         else:
-            checker.boolean(req.condition, scope)
+            conditions.append((req, checker.boolean(req.condition, scope)))
     checker.groups = []
+    kind.conditions = tuple(conditions)
 
 
 def record_scope(kind: KindSpec) -> Scope:
-    scope: Scope = {"year": Binding(Abstract(INT))}
+    scope: Scope = {"year": Binding(Abstract(INT), origin="year")}
     for spec in kind.fields.values():
         value = Abstract(spec.ty, frozenset(spec.members) if spec.members else None, spec.interval)
         scope[spec.name] = Binding(value, "maybe" if spec.may_be_absent else "present")
@@ -467,7 +543,8 @@ def check_functions(ctx: Context) -> None:
             name: Binding(Abstract(ty, members, interval), origin="parameter")
             for name, ty, members, interval in signature.params
         }
-        checker.body(fn.body, fn.result, scope, signature.returns, signature.returns_members)
+        body = checker.body(fn.body, fn.result, scope, signature.returns, signature.returns_members)
+        ctx.functions[fn.name] = CheckedFunction(fn, signature, body)
 
 
 def check_rules(ctx: Context) -> None:
@@ -496,6 +573,11 @@ def check_rules(ctx: Context) -> None:
                 rule.span,
                 'add the clause it comes from, e.g. `cite "§3(1)"`',
             )
+        body = None
+        if kind is not None:
+            checker.groups = kind.exactly_one_groups()
+            body = checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
+            checker.groups = []
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:
                 ctx.error(
@@ -505,23 +587,20 @@ def check_rules(ctx: Context) -> None:
                     did_you_mean(regime, symbols.regimes),
                 )
             elif (rule.kind, regime) in ctx.rules:
-                first = ctx.rules[(rule.kind, regime)].span
+                first = ctx.rules[(rule.kind, regime)].decl.span
                 ctx.error(
                     "duplicate-rule",
                     f"kind `{rule.kind}` has two rules for regime `{regime}`",
                     rule.span,
                     f"the other is at {first.file}:{first.line}",
                 )
-            else:
-                ctx.rules[(rule.kind, regime)] = rule
-        if kind is not None:
-            checker.groups = kind.exactly_one_groups()
-            checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
-            checker.groups = []
+            elif body is not None:
+                ctx.rules[(rule.kind, regime)] = CheckedRule(rule, body)
     in_force = [r.name for r in symbols.in_force()]
+    written = {(r.kind, regime) for r in symbols.rules for regime in r.regimes or symbols.regimes}
     for kind in symbols.kinds.values():
         for regime in in_force:
-            if (kind.name, regime) not in ctx.rules:
+            if (kind.name, regime) not in written:
                 ctx.error(
                     "missing-rule",
                     f"kind `{kind.name}` has no rule for regime `{regime}`",
@@ -538,6 +617,8 @@ def check_summaries(ctx: Context) -> None:
         if summary.cite is None:
             ctx.error("missing-cite", "this summary has no `cite`", summary.span,
                       'add the clause it comes from, e.g. `cite "§1"`')  # fmt: skip
+        checker.sum_names = numbers
+        checked = checker.summary(summary, {"year": Binding(Abstract(INT), origin="year")})
         for regime in summary.regimes:
             if regime not in symbols.regimes:
                 ctx.error("unknown-name", f"unknown regime `{regime}`", summary.span,
@@ -545,9 +626,7 @@ def check_summaries(ctx: Context) -> None:
             elif regime in ctx.summaries:
                 ctx.error("duplicate", f"regime `{regime}` has two year summaries", summary.span)
             else:
-                ctx.summaries[regime] = summary
-        checker.sum_names = numbers
-        ctx.shown[id(summary)] = checker.summary(summary.body, {"year": Binding(Abstract(INT))})
+                ctx.summaries[regime] = checked
     for window in symbols.windows.values():
         _check_window(ctx, window)
     checker.sum_names = None
@@ -572,11 +651,12 @@ def _check_window(ctx: Context, window: ast.Window) -> None:
                   f"`{window.regime}`", window.span)  # fmt: skip
     if window.cite is None:
         ctx.error("missing-cite", f"window `{window.name}` has no `cite`", window.span)
-    ctx.checker.sum_names = {name: NUMBER for name in ctx.shown.get(id(summary), [])}
-    ctx.shown[id(window)] = ctx.checker.summary(window.body, {})
+    ctx.checker.sum_names = {name: NUMBER for name in summary.shown}
+    ctx.windows[window.name] = ctx.checker.summary(window, {})
 
 
 CHECKS: list[Callable[[Context], None]] = [
+    check_names,
     check_regimes,
     check_cites,
     check_params,
@@ -602,16 +682,13 @@ def check(
     diags.extend(ctx.checker.diags)
     if diags:
         return None, sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
-    checker = ctx.checker
     return Model(
         symbols,
         ctx.kinds,
         ctx.tables,
         ctx.params,
-        ctx.signatures,
+        ctx.functions,
         ctx.rules,
-        checker.resolved,
-        checker.enum_of,
         ctx.summaries,
-        ctx.shown,
+        ctx.windows,
     ), []

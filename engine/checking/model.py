@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.checking import tree
 from engine.checking.symbols import Symbols
 from engine.checking.types import EVERYTHING, Interval, Ty
 from engine.syntax import ast
@@ -40,8 +41,10 @@ class KindSpec:
     name: str
     label: str | None
     fields: dict[str, FieldSpec]
-    requires: tuple[ast.Require | ast.RequireOne, ...]
+    requires: tuple[ast.Require | ast.RequireOne, ...]  # as written, the `like` base's first
     span: ast.Span | None = None
+    # each `require` with its condition checked in this kind's own scope (None: exactly one)
+    conditions: tuple[tuple[ast.Require | ast.RequireOne, tree.Node | None], ...] = ()
 
     def exactly_one_groups(self) -> list[tuple[str, ...]]:
         return [r.fields for r in self.requires if isinstance(r, ast.RequireOne)]
@@ -75,19 +78,28 @@ class Signature:
     returns_members: frozenset[str] | None
 
 
-# How a `Name` node was resolved: a variable of the record or body, or a constant.
-Resolved = tuple[str, Any]  # ("var" | "member" | "sum", name) | ("param", value)
+@dataclass(frozen=True)
+class CheckedRule:
+    """A rule, with its body checked against its kind's fields."""
+
+    decl: ast.Rule
+    body: tree.Body
 
 
-@dataclass
+@dataclass(frozen=True)
+class CheckedFunction:
+    decl: ast.Function
+    signature: Signature
+    body: tree.Body
+
+
+@dataclass(frozen=True)
 class Model:
     symbols: Symbols
     kinds: dict[str, KindSpec]
     tables: dict[str, TableSpec]
     params: dict[str, int | Decimal | bool | str]
-    signatures: dict[str, Signature]
-    rules: dict[tuple[str, str], ast.Rule]  # (kind, regime) -> rule
-    resolved: dict[int, Resolved]  # id(ast.Name) -> resolution
-    enum_of: dict[int, str]  # id of an ordered comparison, min/max or lower/higher -> its enum
-    summaries: dict[str, ast.Summary]  # regime -> its year summary
-    shown: dict[int, list[str]]  # id(summary or window) -> the names it shows, in order
+    functions: dict[str, CheckedFunction]
+    rules: dict[tuple[str, str], CheckedRule]  # (kind, regime) -> rule
+    summaries: dict[str, tree.Summary]  # regime -> its year summary
+    windows: dict[str, tree.Summary]  # name -> window

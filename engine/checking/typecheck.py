@@ -1,17 +1,21 @@
-"""Type and domain checking of expressions and bodies.
+"""Type and domain checking of expressions and bodies, building the checked tree.
 
 Input: `Symbols`, resolved tables and function signatures, and a scope of variables.
-Output: diagnostics, plus the resolution of every `Name` and ordered comparison (for
-the compiler). Domains narrow under `when`, `if`, `and`, `or` and `has`, so a look-up
-is reported only when a value that really can arrive reaches a hole or a gap.
+Output: diagnostics, and for each expression its checked node (`engine.checking.tree`):
+every name resolved, every node with its type and domain. Domains narrow under `when`,
+`if`, `and`, `or` and `has`, so a look-up is reported only when a value that really can
+arrive reaches a hole or a gap.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 
-from engine.checking.model import Resolved, Signature, TableSpec
+from engine.checking import tree
+from engine.checking.builtins import BUILTINS
+from engine.checking.model import Signature, TableSpec
 from engine.checking.narrow import Binding, Narrowing, Scope
 from engine.checking.symbols import Symbols
 from engine.checking.types import (
@@ -35,9 +39,6 @@ from engine.checking.types import (
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
 
-BUILTINS = ("min", "max", "floor", "ceil", "lower", "higher", "sum")
-ARITHMETIC = ("+", "-", "*", "/", "//", "%")
-
 
 class ExprChecker(Narrowing):
     """Checks expressions against a policy's declarations; collects diagnostics."""
@@ -54,8 +55,6 @@ class ExprChecker(Narrowing):
         self.params = params
         self.signatures = signatures
         self.diags: list[Diagnostic] = []
-        self.resolved: dict[int, Resolved] = {}
-        self.enum_of: dict[int, str] = {}
         self.groups: list[tuple[str, ...]] = []  # exactly-one groups of the current kind
         self.later_lets: dict[str, ast.Let] = {}
         self.sum_names: dict[str, Ty] | None = None  # what `sum(…)` adds up, in a summary
@@ -71,9 +70,10 @@ class ExprChecker(Narrowing):
         scope: Scope,
         expect: Ty,
         expect_members: frozenset[str] | None = None,
-    ) -> None:
+    ) -> tree.Body:
         """Check lets, early results and the final result of a rule or function."""
         scope = dict(scope)
+        checked: list[tree.Let | tree.When] = []
         for i, stmt in enumerate(statements):
             self.later_lets = {s.name: s for s in statements[i:] if isinstance(s, ast.Let)}
             if isinstance(stmt, ast.Let):
@@ -85,107 +85,126 @@ class ExprChecker(Narrowing):
                         stmt.span,
                         "choose another name for this `let`",
                     )
-                scope[stmt.name] = Binding(value, origin="let")
+                scope[stmt.name] = Binding(value.domain, origin="let")
+                checked.append(tree.Let(stmt.name, value, stmt))
             else:
-                self.boolean(stmt.condition, scope)
-                inner = self.narrow(stmt.condition, True, scope)
-                self.result(stmt.result, inner, expect, expect_members)
-                scope = self.narrow(stmt.condition, False, scope)
+                condition = self.boolean(stmt.condition, scope)
+                inner = self.narrow(condition, True, scope)
+                outcome = self.result(stmt.result, inner, expect, expect_members)
+                scope = self.narrow(condition, False, scope)
+                checked.append(tree.When(condition, outcome, stmt))
         self.later_lets = {}
-        self.result(result, scope, expect, expect_members)
+        final = self.result(result, scope, expect, expect_members)
+        return tree.Body(tuple(checked), final)
 
-    def summary(self, statements: tuple[ast.SummaryStatement, ...], scope: Scope) -> list[str]:
-        """Check a summary's lets, shows and requirements; the names it shows, in order."""
+    def summary(self, decl: ast.Summary | ast.Window, scope: Scope) -> tree.Summary:
+        """Check a summary's lets, shows and requirements."""
         scope, shown = dict(scope), []
-        for stmt in statements:
+        checked: list[tree.SummaryStatement] = []
+        for stmt in decl.body:
             if isinstance(stmt, ast.Requirement):
-                self._requirement(stmt, scope)
+                requirement = self._requirement(stmt, scope)
+                if requirement is not None:
+                    checked.append(requirement)
                 continue
             if isinstance(stmt, ast.Show) and stmt.value is None:
-                if stmt.name not in scope or scope[stmt.name].origin != "let":
-                    self._unknown(stmt.name, "let", [n for n in scope if scope[n].origin == "let"],
-                                  stmt.span)  # fmt: skip
+                binding = scope.get(stmt.name)
+                if binding is None or binding.origin != "let":
+                    lets = [n for n in scope if scope[n].origin == "let"]
+                    self.unknown(stmt.name, "let", lets, stmt.span)
+                    binding = Binding(Abstract(ERROR), origin="let")
                 shown.append(stmt.name)
+                source = ast.Name(stmt.name, span=stmt.span)
+                value = tree.Var(source, binding.value, stmt.name, "let")
+                checked.append(tree.Show(stmt.name, value, stmt))
                 continue
-            value = self.infer(stmt.value, scope)  # type: ignore[arg-type]
-            if not (value.ty.numeric or value.ty in (BOOL, ERROR)):
-                self.error("type", f"a summary shows numbers or yes/no, not {value.ty}",
-                           stmt.value.span)  # type: ignore[union-attr]  # fmt: skip
+            assert stmt.value is not None
+            node = self.infer(stmt.value, scope)
+            ty = node.domain.ty
+            if not (ty.numeric or ty in (BOOL, ERROR)):
+                self.error("type", f"a summary shows numbers or yes/no, not {ty}", stmt.value.span)
             if stmt.name in scope or stmt.name in self.params:
                 self.error("duplicate", f"`{stmt.name}` is already defined", stmt.span)
-            scope[stmt.name] = Binding(value, origin="let")
+            scope[stmt.name] = Binding(node.domain, origin="let")
             if isinstance(stmt, ast.Show):
                 shown.append(stmt.name)
-        return shown
+                checked.append(tree.Show(stmt.name, node, stmt))
+            else:
+                checked.append(tree.Let(stmt.name, node, stmt))
+        sums = tuple(
+            dict.fromkeys(
+                n.name
+                for s in checked
+                for root in _roots(s)
+                for n in tree.nodes(root)
+                if isinstance(n, tree.Total)
+            )
+        )
+        return tree.Summary(decl, tuple(checked), tuple(shown), sums)
 
-    def _requirement(self, req: ast.Requirement, scope: Scope) -> None:
+    def _requirement(self, req: ast.Requirement, scope: Scope) -> tree.Requirement | None:
         cond = req.condition
         if not (isinstance(cond, ast.Compare) and cond.op in (">=", ">")):
             self.error(
                 "requirement-shape", "a requirement compares what was achieved with what is "
                 "required: `achieved >= required`", cond.span,
             )  # fmt: skip
-            return
-        for side in (cond.left, cond.right):
-            self._numeric(self.infer(side, scope), side)
+            return None
+        achieved, required = self.infer(cond.left, scope), self.infer(cond.right, scope)
+        for side, node in ((cond.left, achieved), (cond.right, required)):
+            self.numeric(node.domain, side)
+        return tree.Requirement(req.name, achieved, required, cond.op == ">", req)
 
     def result(
         self, expr: ast.Expr, scope: Scope, expect: Ty, members: frozenset[str] | None
-    ) -> None:
-        value = self.infer(expr, scope, expect)
+    ) -> tree.Node:
+        node = self.infer(expr, scope, expect)
+        value = node.domain
         if not fits(value.ty, expect):
             self.error("type", f"the result is {value.ty}, but {expect} is expected", expr.span)
         elif members is not None and value.members is not None and not value.members <= members:
             extra = ", ".join(f"`{m}`" for m in sorted(value.members - members))
             self.error("domain", f"the result can be {extra}, which is not allowed here", expr.span)
+        return node
 
-    def boolean(self, expr: ast.Expr, scope: Scope) -> None:
-        value = self.infer(expr, scope, BOOL)
-        if not fits(value.ty, BOOL):
-            self.error("type", f"a condition must be yes or no, not {value.ty}", expr.span)
+    def boolean(self, expr: ast.Expr, scope: Scope) -> tree.Node:
+        node = self.infer(expr, scope, BOOL)
+        if not fits(node.domain.ty, BOOL):
+            self.error("type", f"a condition must be yes or no, not {node.domain.ty}", expr.span)
+        return node
 
     # ── expressions ─────────────────────────────────────────────────────
-    def infer(self, expr: ast.Expr, scope: Scope, expect: Ty | None = None) -> Abstract:
-        """The type and domain of `expr`; diagnostics for every problem in it."""
+    def infer(self, expr: ast.Expr, scope: Scope, expect: Ty | None = None) -> tree.Node:
+        """The checked node of `expr`; diagnostics for every problem in it."""
         match expr:
             case ast.Number(value):
-                return Abstract(
-                    INT if isinstance(value, int) else NUMBER, interval=Interval.point(value)
-                )
-            case ast.Text():
-                return Abstract(TEXT)
-            case ast.Bool():
-                return Abstract(BOOL)
+                ty = INT if isinstance(value, int) else NUMBER
+                return tree.Const(expr, Abstract(ty, interval=Interval.point(value)), value)
+            case ast.Text(value):
+                return tree.Const(expr, Abstract(TEXT), value)
+            case ast.Bool(value):
+                return tree.Const(expr, Abstract(BOOL), value)
             case ast.Name():
                 return self._name(expr, scope, expect)
-            case ast.Qualified(enum, member):
-                if enum not in self.symbols.enums:
-                    self._unknown(enum, "enum", self.symbols.enums, expr.span)
-                    return Abstract(ERROR)
-                canonical = self.symbols.member(enum, member)
-                if canonical is None:
-                    self._unknown(
-                        member, f"member of `{enum}`", self.symbols.members(enum), expr.span
-                    )
-                    return Abstract(ERROR)
-                return Abstract(Ty("enum", enum), frozenset({canonical}))
+            case ast.Qualified():
+                return self._qualified(expr)
             case ast.Call():
                 return self._call(expr, scope, expect)
             case ast.Lookup():
                 return self._lookup(expr, scope)
             case ast.Unary("-", operand):
-                value = self.infer(operand, scope, NUMBER)
-                self._numeric(value, operand)
-                return Abstract(value.ty if value.ty.numeric else ERROR)
+                inner = self.infer(operand, scope, NUMBER)
+                self.numeric(inner.domain, operand)
+                ty = inner.domain.ty if inner.domain.ty.numeric else ERROR
+                return tree.Unary(expr, Abstract(ty), "-", inner)
             case ast.Unary(_, operand):
-                self.boolean(operand, scope)
-                return Abstract(BOOL)
+                return tree.Unary(expr, Abstract(BOOL), "not", self.boolean(operand, scope))
             case ast.Binary(op, left, right) if op in ("and", "or"):
-                self.boolean(left, scope)
-                self.boolean(right, self.narrow(left, op == "and", scope))
-                return Abstract(BOOL)
+                a = self.boolean(left, scope)
+                b = self.boolean(right, self.narrow(a, op == "and", scope))
+                return tree.Binary(expr, Abstract(BOOL), op, a, b)
             case ast.Binary(op, left, right):
-                return self._arithmetic(op, left, right, scope)
+                return self._arithmetic(expr, op, left, right, scope)
             case ast.Compare():
                 return self._comparison(expr, scope)
             case ast.Membership():
@@ -194,28 +213,41 @@ class ExprChecker(Narrowing):
                 return self._if(expr, condition, then, otherwise, scope, expect)
             case ast.Uncounted(reason):
                 if reason not in self.symbols.reasons:
-                    self._unknown(reason, "reason", self.symbols.reasons, expr.span)
-                return Abstract(UNCOUNTED)
+                    self.unknown(reason, "reason", self.symbols.reasons, expr.span)
+                return tree.Uncounted(expr, Abstract(UNCOUNTED), reason)
             case ast.Has(name):
-                binding = scope.get(name)
-                if binding is None:
-                    self._unknown(
-                        name, "field", [n for n in scope if scope[n].origin == "field"], expr.span
-                    )
-                elif binding.presence == "present" and binding.origin == "field":
-                    self.error(
-                        "always-present",
-                        f"`{name}` is never absent here",
-                        expr.span,
-                        "`has` is for optional fields without a default",
-                    )
-                return Abstract(BOOL)
+                return self._has(expr, name, scope)
             case ast.SetLiteral():
                 self.error("type", "a set of members can only follow `in`", expr.span)
-                return Abstract(ERROR)
+                return _error(expr)
         raise AssertionError(expr)
 
-    def _name(self, expr: ast.Name, scope: Scope, expect: Ty | None) -> Abstract:
+    def _qualified(self, expr: ast.Qualified) -> tree.Node:
+        enum, member = expr.enum, expr.member
+        if enum not in self.symbols.enums:
+            self.unknown(enum, "enum", self.symbols.enums, expr.span)
+            return _error(expr)
+        canonical = self.symbols.member(enum, member)
+        if canonical is None:
+            self.unknown(member, f"member of `{enum}`", self.symbols.members(enum), expr.span)
+            return _error(expr)
+        return tree.Const(expr, Abstract(Ty("enum", enum), frozenset({canonical})), canonical)
+
+    def _has(self, expr: ast.Has, name: str, scope: Scope) -> tree.Node:
+        binding = scope.get(name)
+        if binding is None:
+            fields = [n for n in scope if scope[n].origin == "field"]
+            self.unknown(name, "field", fields, expr.span)
+        elif binding.presence == "present" and binding.origin == "field":
+            self.error(
+                "always-present",
+                f"`{name}` is never absent here",
+                expr.span,
+                "`has` is for optional fields without a default",
+            )
+        return tree.Has(expr, Abstract(BOOL), name)
+
+    def _name(self, expr: ast.Name, scope: Scope, expect: Ty | None) -> tree.Node:
         name = expr.name
         if name in scope:
             binding = scope[name]
@@ -226,36 +258,18 @@ class ExprChecker(Narrowing):
                     expr.span,
                     f"guard it with `has {name}`, e.g. `if has {name} then … else …`",
                 )
-            self.resolved[id(expr)] = ("var", name)
-            return binding.value
+            return tree.Var(expr, binding.value, name, binding.origin)
         if name in self.params:
             value = self.params[name]
-            self.resolved[id(expr)] = ("param", value)
-            return _constant(value)
-        if expect is not None and expect.base == "enum":
-            member = self.symbols.member(expect.enum or "", name)
-            if member is not None:
-                self.resolved[id(expr)] = ("member", member)
-                return Abstract(expect, frozenset({member}))
-        owners = [e for e in self.symbols.enums if self.symbols.member(e, name) is not None]
-        if len(owners) == 1:
-            member = self.symbols.member(owners[0], name)
-            self.resolved[id(expr)] = ("member", member)
-            return Abstract(Ty("enum", owners[0]), frozenset({member}))
-        if len(owners) > 1:
-            choices = " or ".join(f"`{e}.{name}`" for e in owners)
-            self.error(
-                "ambiguous-member",
-                f"`{name}` is a member of several enums",
-                expr.span,
-                f"write {choices}",
-            )
-            return Abstract(ERROR)
+            return tree.Param(expr, _constant(value), name, value)
+        member = self._member(expr, expect)
+        if member is not None:
+            return member
         if name in self.symbols.functions or name in self.tables:
             what = "function" if name in self.symbols.functions else "table"
             usage = f"{name}(…)" if what == "function" else f"{name}[…]"
             self.error("type", f"`{name}` is a {what}", expr.span, f"use it as `{usage}`")
-            return Abstract(ERROR)
+            return _error(expr)
         if name in self.later_lets:
             let = self.later_lets[name]
             self.error(
@@ -265,73 +279,110 @@ class ExprChecker(Narrowing):
                 f"`let {name}` comes at line {let.span.line}; "
                 "a `let` can use only the lets above it",
             )
-            return Abstract(ERROR)
+            return _error(expr)
         known = list(scope) + list(self.params)
         if expect is not None and expect.base == "enum":
             known += self.symbols.members(expect.enum or "")
-        self._unknown(name, "name", known, expr.span)
-        return Abstract(ERROR)
+        self.unknown(name, "name", known, expr.span)
+        return _error(expr)
 
-    def _unknown(self, name: str, what: str, known: object, span: ast.Span) -> None:
-        self.error("unknown-name", f"unknown {what} `{name}`", span, did_you_mean(name, known))  # type: ignore[arg-type]
+    def _member(self, expr: ast.Name, expect: Ty | None) -> tree.Node | None:
+        """A bare name as a member: of the expected enum, or of the only enum that has it."""
+        name = expr.name
+        if expect is not None and expect.base == "enum":
+            member = self.symbols.member(expect.enum or "", name)
+            if member is not None:
+                return tree.Const(expr, Abstract(expect, frozenset({member})), member)
+        owners = [e for e in self.symbols.enums if self.symbols.member(e, name) is not None]
+        if len(owners) == 1:
+            member = self.symbols.member(owners[0], name)
+            domain = Abstract(Ty("enum", owners[0]), frozenset({member}))  # type: ignore[arg-type]
+            return tree.Const(expr, domain, member)
+        if len(owners) > 1:
+            choices = " or ".join(f"`{e}.{name}`" for e in owners)
+            self.error(
+                "ambiguous-member",
+                f"`{name}` is a member of several enums",
+                expr.span,
+                f"write {choices}",
+            )
+            return _error(expr)
+        return None
 
-    def _numeric(self, value: Abstract, expr: ast.Expr) -> bool:
+    def unknown(self, name: str, what: str, known: Iterable[str], span: ast.Span) -> None:
+        self.error("unknown-name", f"unknown {what} `{name}`", span, did_you_mean(name, known))
+
+    def numeric(self, value: Abstract, expr: ast.Expr) -> bool:
         if value.ty.numeric or value.ty.base == "error":
             return True
         self.error("type", f"a number is needed here, not {value.ty}", expr.span)
         return False
 
-    def _arithmetic(self, op: str, left: ast.Expr, right: ast.Expr, scope: Scope) -> Abstract:
-        a, b = self.infer(left, scope, NUMBER), self.infer(right, scope, NUMBER)
-        if not (self._numeric(a, left) & self._numeric(b, right)):
-            return Abstract(ERROR)
-        if "error" in (a.ty.base, b.ty.base):
-            return Abstract(ERROR)
-        if op == "//" or (op != "/" and a.ty == INT and b.ty == INT):
-            return Abstract(INT)
-        return Abstract(NUMBER)
+    def ordered(self, value: Abstract, expr: ast.Expr) -> bool:
+        if value.ty.base == "enum" and self.symbols.enums[value.ty.enum or ""].ordered:
+            return True
+        self.error("type", f"a member of an ordered enum is needed here, not {value.ty}", expr.span)
+        return False
 
-    def _comparison(self, expr: ast.Compare, scope: Scope) -> Abstract:
+    def _arithmetic(
+        self, expr: ast.Binary, op: str, left: ast.Expr, right: ast.Expr, scope: Scope
+    ) -> tree.Node:
+        a, b = self.infer(left, scope, NUMBER), self.infer(right, scope, NUMBER)
+        ta, tb = a.domain.ty, b.domain.ty
+        numbers = self.numeric(a.domain, left) & self.numeric(b.domain, right)
+        if not numbers or "error" in (ta.base, tb.base):
+            ty = ERROR
+        elif op == "//" or (op != "/" and ta == INT and tb == INT):
+            ty = INT
+        else:
+            ty = NUMBER
+        return tree.Binary(expr, Abstract(ty), op, a, b)
+
+    def _comparison(self, expr: ast.Compare, scope: Scope) -> tree.Node:
         a = self.infer(expr.left, scope)
-        b = self.infer(expr.right, scope, a.ty if a.ty.base != "error" else None)
-        if a.ty.base == "error" and b.ty.base != "error":
-            a = self.infer(expr.left, scope, b.ty)
-        if "error" in (a.ty.base, b.ty.base):
-            return Abstract(BOOL)
-        if a.ty.numeric and b.ty.numeric:
-            return Abstract(BOOL)
-        if a.ty != b.ty:
-            self.error("type", f"cannot compare {a.ty} with {b.ty}", expr.span)
+        b = self.infer(expr.right, scope, a.domain.ty if a.domain.ty.base != "error" else None)
+        if a.domain.ty.base == "error" and b.domain.ty.base != "error":
+            a = self.infer(expr.left, scope, b.domain.ty)
+        ta, tb, order = a.domain.ty, b.domain.ty, None
+        if "error" in (ta.base, tb.base) or (ta.numeric and tb.numeric):
+            pass
+        elif ta != tb:
+            self.error("type", f"cannot compare {ta} with {tb}", expr.span)
         elif expr.op not in ("==", "!="):
-            if a.ty.base != "enum" or not self.symbols.enums[a.ty.enum or ""].ordered:
+            if ta.base != "enum" or not self.symbols.enums[ta.enum or ""].ordered:
                 self.error(
-                    "type", f"`{expr.op}` needs numbers or an ordered enum, not {a.ty}", expr.span
+                    "type", f"`{expr.op}` needs numbers or an ordered enum, not {ta}", expr.span
                 )
             else:
-                self.enum_of[id(expr)] = a.ty.enum or ""
-        return Abstract(BOOL)
+                order = tuple(self.symbols.members(ta.enum or ""))
+        return tree.Compare(expr, Abstract(BOOL), expr.op, a, b, order)
 
-    def _membership(self, expr: ast.Membership, scope: Scope) -> Abstract:
+    def _membership(self, expr: ast.Membership, scope: Scope) -> tree.Node:
         item = self.infer(expr.item, scope)
-        if item.ty.base == "error":
-            return Abstract(BOOL)
-        if item.ty.base != "enum":
-            self.error("type", f"`in` needs a member of an enum, not {item.ty}", expr.item.span)
-            return Abstract(BOOL)
-        enum = item.ty.enum or ""
+        ty = item.domain.ty
+        if ty.base != "enum":
+            if ty.base != "error":
+                self.error("type", f"`in` needs a member of an enum, not {ty}", expr.item.span)
+            return tree.Membership(expr, Abstract(BOOL), item, frozenset(), None, expr.negated)
+        enum = ty.enum or ""
         if isinstance(expr.collection, ast.SetLiteral):
+            found = set()
             for m in expr.collection.members:
-                if self.symbols.member(enum, m) is None:
-                    self._unknown(
-                        m, f"member of `{enum}`", self.symbols.members(enum), expr.collection.span
-                    )
-            return Abstract(BOOL)
+                canonical = self.symbols.member(enum, m)
+                if canonical is None:
+                    known = self.symbols.members(enum)
+                    self.unknown(m, f"member of `{enum}`", known, expr.collection.span)
+                else:
+                    found.add(canonical)
+            return tree.Membership(expr, Abstract(BOOL), item, frozenset(found), None, expr.negated)
         collection = self.infer(expr.collection, scope)
-        if collection.ty != Ty("set", enum) and collection.ty.base != "error":
+        if collection.domain.ty != Ty("set", enum) and collection.domain.ty.base != "error":
             self.error(
-                "type", f"`in` needs a set of `{enum}`, not {collection.ty}", expr.collection.span
+                "type",
+                f"`in` needs a set of `{enum}`, not {collection.domain.ty}",
+                expr.collection.span,
             )
-        return Abstract(BOOL)
+        return tree.Membership(expr, Abstract(BOOL), item, None, collection, expr.negated)
 
     def _if(
         self,
@@ -341,26 +392,27 @@ class ExprChecker(Narrowing):
         otherwise: ast.Expr,
         scope: Scope,
         expect: Ty | None,
-    ) -> Abstract:
-        self.boolean(condition, scope)
-        a = self.infer(then, self.narrow(condition, True, scope), expect)
-        hint = expect if expect is not None and expect.base == "enum" else a.ty
-        b = self.infer(otherwise, self.narrow(condition, False, scope), hint)
-        if a.ty.base == "error" and b.ty.base != "error":
-            a = self.infer(then, self.narrow(condition, True, scope), b.ty)
-        ty = join(a.ty, b.ty)
+    ) -> tree.Node:
+        cond = self.boolean(condition, scope)
+        yes, no = self.narrow(cond, True, scope), self.narrow(cond, False, scope)
+        a = self.infer(then, yes, expect)
+        hint = expect if expect is not None and expect.base == "enum" else a.domain.ty
+        b = self.infer(otherwise, no, hint)
+        if a.domain.ty.base == "error" and b.domain.ty.base != "error":
+            a = self.infer(then, yes, b.domain.ty)
+        ty = join(a.domain.ty, b.domain.ty)
         if ty is None:
-            self.error("type", f"the branches differ: {a.ty} and {b.ty}", expr.span)
-            return Abstract(ERROR)
-        members = None
-        if a.members is not None and b.members is not None:
-            members = a.members | b.members
-        return Abstract(ty, members, hull(a.interval, b.interval))
+            self.error("type", f"the branches differ: {a.domain.ty} and {b.domain.ty}", expr.span)
+            return tree.If(expr, Abstract(ERROR), cond, a, b)
+        x, y = a.domain, b.domain
+        members = x.members | y.members if x.members is not None and y.members is not None else None
+        return tree.If(expr, Abstract(ty, members, hull(x.interval, y.interval)), cond, a, b)
 
     # ── calls and look-ups ──────────────────────────────────────────────
-    def _call(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> Abstract:
-        if expr.function in BUILTINS:
-            return self._builtin(expr, scope, expect)
+    def _call(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
+        builtin = BUILTINS.get(expr.function)
+        if builtin is not None:
+            return builtin.rule(self, expr, scope, expect)
         signature = self.signatures.get(expr.function)
         if signature is None:
             if expr.function in self.tables:
@@ -372,130 +424,72 @@ class ExprChecker(Narrowing):
                 )
             else:
                 known = list(self.signatures) + list(BUILTINS)
-                self._unknown(expr.function, "function", known, expr.span)
-            for arg in expr.args:
-                self.infer(arg, scope)
-            return Abstract(ERROR)
+                self.unknown(expr.function, "function", known, expr.span)
+            args = tuple(self.infer(arg, scope) for arg in expr.args)
+            return tree.Call(expr, Abstract(ERROR), expr.function, args)
         if len(expr.args) != len(signature.params):
             self.error(
                 "arity",
                 f"`{expr.function}` takes {len(signature.params)} values, given {len(expr.args)}",
                 expr.span,
             )
-        for arg, (pname, pty, pmembers, _) in zip(expr.args, signature.params, strict=False):
-            value = self.infer(arg, scope, pty)
-            if not fits(value.ty, pty):
-                self.error(
-                    "type",
-                    f"`{pname}` of `{expr.function}` must be {pty}, not {value.ty}",
-                    arg.span,
-                )
-            elif (
-                pmembers is not None and value.members is not None and not value.members <= pmembers
-            ):
-                extra = ", ".join(f"`{m}`" for m in sorted(value.members - pmembers))
-                self.error(
-                    "domain",
-                    f"`{pname}` of `{expr.function}` does not allow {extra}",
-                    arg.span,
-                    "narrow the value first with `when`, or widen the parameter's type",
-                )
-        return Abstract(signature.returns, signature.returns_members)
-
-    def _sum(self, expr: ast.Call) -> Abstract:
-        if self.sum_names is None:
-            self.error(
-                "type",
-                "`sum` adds up a person's records; use it in a `summary` or `window`",
-                expr.span,
-            )
-            return Abstract(ERROR)
-        arg = expr.args[0] if len(expr.args) == 1 else None
-        if not isinstance(arg, ast.Name):
-            self.error("arity", "`sum` takes one name: a category, or a value of the year summary",
-                       expr.span)  # fmt: skip
-            return Abstract(ERROR)
-        if arg.name not in self.sum_names:
-            self._unknown(arg.name, "name to add up", self.sum_names, arg.span)
-            return Abstract(ERROR)
-        self.resolved[id(arg)] = ("sum", arg.name)
-        return Abstract(self.sum_names[arg.name])
-
-    def _builtin(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> Abstract:
-        name, args = expr.function, expr.args
-        if name == "sum":
-            return self._sum(expr)
-        values = [self.infer(a, scope, expect) for a in args]
-        if any(v.ty.base == "error" for v in values):
-            return Abstract(ERROR)
-        if name in ("min", "max"):
-            if len(args) < 2:
-                self.error("arity", f"`{name}` takes two or more values", expr.span)
-                return Abstract(ERROR)
-            if all(v.ty.numeric for v in values):
-                return Abstract(INT if all(v.ty == INT for v in values) else NUMBER)
-            if all(v.ty == values[0].ty for v in values) and self._ordered(values[0], args[0]):
-                self.enum_of[id(expr)] = values[0].ty.enum or ""
-                members = frozenset().union(*(v.members or () for v in values))
-                return Abstract(values[0].ty, members or None)
-            self.error("type", f"`{name}` needs numbers or members of one ordered enum", expr.span)
-            return Abstract(ERROR)
-        if len(args) != 1:
-            self.error("arity", f"`{name}` takes one value, given {len(args)}", expr.span)
-            return Abstract(ERROR)
-        value, arg = values[0], args[0]
-        if name in ("floor", "ceil"):
-            return Abstract(INT) if self._numeric(value, arg) else Abstract(ERROR)
-        if not self._ordered(value, arg):
-            return Abstract(ERROR)
-        order = self.symbols.members(value.ty.enum or "")
-        self.enum_of[id(expr)] = value.ty.enum or ""
-        step = -1 if name == "lower" else 1
-        edge = order[0] if name == "lower" else order[-1]
-        members = value.members if value.members is not None else frozenset(order)
-        if edge in members:
-            which = "lowest" if name == "lower" else "highest"
-            self.error(
-                "no-next-member",
-                f"`{name}` can be asked of `{edge}`, the {which} member of `{value.ty.enum}`",
-                expr.span,
-                f"handle `{edge}` first, e.g. `when … == {edge} then …`",
-            )
-        moved = frozenset(
-            order[order.index(m) + step] for m in members if 0 <= order.index(m) + step < len(order)
+        args = tuple(
+            self._argument(expr.function, arg, param, scope)
+            for arg, param in zip(expr.args, signature.params, strict=False)
         )
-        return Abstract(value.ty, moved)
+        return tree.Call(expr, Abstract(signature.returns, signature.returns_members),
+                         expr.function, args)  # fmt: skip
 
-    def _ordered(self, value: Abstract, expr: ast.Expr) -> bool:
-        if value.ty.base == "enum" and self.symbols.enums[value.ty.enum or ""].ordered:
-            return True
-        self.error("type", f"a member of an ordered enum is needed here, not {value.ty}", expr.span)
-        return False
+    def _argument(
+        self,
+        function: str,
+        arg: ast.Expr,
+        param: tuple[str, Ty, frozenset[str] | None, Interval],
+        scope: Scope,
+    ) -> tree.Node:
+        pname, pty, pmembers, _ = param
+        node = self.infer(arg, scope, pty)
+        value = node.domain
+        if not fits(value.ty, pty):
+            self.error("type", f"`{pname}` of `{function}` must be {pty}, not {value.ty}", arg.span)
+        elif pmembers is not None and value.members is not None and not value.members <= pmembers:
+            extra = ", ".join(f"`{m}`" for m in sorted(value.members - pmembers))
+            self.error(
+                "domain",
+                f"`{pname}` of `{function}` does not allow {extra}",
+                arg.span,
+                "narrow the value first with `when`, or widen the parameter's type",
+            )
+        return node
 
-    def _lookup(self, expr: ast.Lookup, scope: Scope) -> Abstract:
+    def _lookup(self, expr: ast.Lookup, scope: Scope) -> tree.Node:
         table = self.tables.get(expr.table)
         if table is None:
-            if expr.table in self.symbols.tables:  # declared, but itself in error
-                return Abstract(ERROR)
-            self._unknown(expr.table, "table", list(self.tables), expr.span)
-            return Abstract(ERROR)
+            if expr.table not in self.symbols.tables:  # else declared, but itself in error
+                self.unknown(expr.table, "table", list(self.tables), expr.span)
+            return tree.Lookup(expr, Abstract(ERROR), expr.table, ())
         if len(expr.keys) != len(table.key_types):
             self.error(
                 "arity",
                 f"`{expr.table}` takes {len(table.key_types)} keys, given {len(expr.keys)}",
                 expr.span,
             )
-            return Abstract(table.value_type)
-        values = []
+            return tree.Lookup(expr, Abstract(table.value_type), expr.table, ())
+        keys = []
         for key, ty in zip(expr.keys, table.key_types, strict=True):
-            value = self.infer(key, scope, ty)
-            if not fits(value.ty, ty):
-                self.error("type", f"`{expr.table}` is looked up by {ty}, not {value.ty}", key.span)
-                return Abstract(table.value_type)
-            values.append(value)
+            node = self.infer(key, scope, ty)
+            if not fits(node.domain.ty, ty):
+                self.error(
+                    "type", f"`{expr.table}` is looked up by {ty}, not {node.domain.ty}", key.span
+                )
+                return tree.Lookup(expr, Abstract(table.value_type), expr.table, ())
+            keys.append(node)
+        values = [k.domain for k in keys]
         if table.is_bracket:
-            return self._bracket_lookup(expr, table, values[0])
-        return self._grid_lookup(expr, table, values)
+            domain = self._bracket_lookup(expr, table, values[0])
+        else:
+            domain = self._grid_lookup(expr, table, values)
+        return tree.Lookup(expr, domain, expr.table, tuple(keys))
 
     def _grid_lookup(self, expr: ast.Lookup, table: TableSpec, values: list[Abstract]) -> Abstract:
         domains = [
@@ -535,6 +529,17 @@ class ExprChecker(Narrowing):
             v for b, v in table.brackets if not is_empty(intersect(b, key.interval), integer)
         ]
         return _values(table.value_type, reached)
+
+
+def _roots(stmt: tree.SummaryStatement) -> tuple[tree.Node, ...]:
+    if isinstance(stmt, tree.Requirement):
+        return (stmt.achieved, stmt.required)
+    return (stmt.value,)
+
+
+def _error(expr: ast.Expr) -> tree.Node:
+    """An expression in error: checked no further; no program is built from it."""
+    return tree.Const(expr, Abstract(ERROR), None)
 
 
 def _describe(expr: ast.Expr) -> str:

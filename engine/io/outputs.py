@@ -29,18 +29,18 @@ def report_columns(policy: Any) -> list[str]:
     set, those of every policy in it)."""
     shows: list[str] = []
     requirements: list[str] = []
-    models = [m.model for m in policy.members]
-    nodes = [n for model in models for n in _summaries(model)]
-    shown = {k: v for model in models for k, v in model.shown.items()}
-    for node in nodes:
-        for name in shown.get(id(node), []):
+    summaries = [s for m in policy.members for s in _summaries(m.model)]
+    for summary in summaries:
+        for name in summary.shown:
             if name not in shows:
                 shows.append(name)
-        for stmt in node.body:
+        for stmt in summary.decl.body:
             name = getattr(stmt, "name", None)
             if isinstance(stmt, ast.Requirement) and name and name not in requirements:
                 requirements.append(name)
-    single = any(isinstance(s, ast.Requirement) and s.name is None for n in nodes for s in n.body)
+    single = any(
+        isinstance(s, ast.Requirement) and s.name is None for n in summaries for s in n.decl.body
+    )
     return [
         "scope", "person", "year", "window", "regime", *shows,
         *(["required"] if single else []),
@@ -50,7 +50,7 @@ def report_columns(policy: Any) -> list[str]:
 
 
 def _summaries(model: Any) -> list[Any]:
-    return list(model.summaries.values()) + list(model.symbols.windows.values())
+    return list(model.summaries.values()) + list(model.windows.values())
 
 
 def labels(policy: Any) -> dict[str, str]:
@@ -58,7 +58,7 @@ def labels(policy: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for member in policy.members:
         out.update(member.model.symbols.headings)
-    nodes = [n for member in policy.members for n in _summaries(member.model)]
+    nodes = [n.decl for member in policy.members for n in _summaries(member.model)]
     for node in nodes:
         for stmt in node.body:
             name, label = getattr(stmt, "name", None), getattr(stmt, "label", None)

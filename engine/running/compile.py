@@ -1,10 +1,11 @@
-"""The evaluator: a checked `Model` compiled once into nested Python closures.
+"""The evaluator: the checked tree of a `Model` compiled once into nested closures.
 
-Input: a `Model` the checker accepted. It assumes every name is resolved, every type
-fits, no look-up reaches a hole and no function recurses, so closures do no checking of
-their own. Output: for each (kind, regime) a `Program` whose `run(env, trace)` returns
-the amount (or `NotCounted`) and appends `(step, cite, value)` to `trace`. Run-time
-arithmetic faults carry their source location as `EvaluationError`.
+Input: a `Model` the checker accepted; it reads only the checked tree and assumes every
+name resolved, every type fitting, no look-up reaching a hole and no function recursing,
+so closures do no checking of their own. Output: for each (kind, regime) a `Program`
+whose `run(env, trace)` returns the amount (or `NotCounted`) and appends steps to
+`trace`. Any failure at run time surfaces as `EvaluationError` with a source location
+(`located`): arithmetic faults at their expression, anything else at its rule.
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ from dataclasses import dataclass
 from decimal import DecimalException
 from typing import Any
 
-from engine.checking.model import Model, TableSpec
-from engine.checking.typecheck import BUILTINS
+from engine.checking import tree
+from engine.checking.model import CheckedFunction, Model, TableSpec
 from engine.checking.types import EVERYTHING
+from engine.running.builtins import IMPLEMENTATIONS
 from engine.running.coverage import Coverage, place
 from engine.running.values import (
     CACHE_LIMIT,
     NotCounted,
     Step,
-    ceil,
     divide,
-    floor,
     floor_mod,
     floordiv,
     shown_value,
@@ -35,7 +35,6 @@ from engine.running.values import (
 )
 from engine.syntax import ast
 from engine.syntax.printer import expr_text
-from engine.syntax.visit import walk
 
 Env = dict[str, Any]
 Trace = list[dict[str, Any]]
@@ -43,7 +42,7 @@ Fn = Callable[[Env, Trace], Any]
 
 
 class EvaluationError(Exception):
-    """An arithmetic fault at run time (e.g. division by zero), with its location."""
+    """A failure at run time (e.g. a division by zero), with its location."""
 
     def __init__(self, message: str, span: ast.Span) -> None:
         super().__init__(f"{span.file}:{span.line}:{span.column}: {message}")
@@ -144,45 +143,43 @@ class Compiler:
         out = {}
         regimes = self.model.symbols.regimes
         in_force = {r.name for r in self.model.symbols.in_force()}
-        for (kind, regime), rule in self.model.rules.items():
+        for (kind, regime), checked in self.model.rules.items():
             if regime not in in_force:
                 continue  # inherited from a base, outside this policy's years
+            rule = checked.decl
             fallback = cite_for(regimes[regime].cite, regime, "")
             cite = cite_for(rule.cite, regime, fallback)
-            run = self.body(
-                rule.body, rule.result, regime, cite, final=f"amount {expr_text(rule.result)}"
-            )
+            final = f"amount {expr_text(rule.result)}"
+            run = self.body(checked.body, regime, cite, final=final)
             run = self.reached(run, rule.span, regime, f"rule `{kind}` in `{regime}`")
+            run = located(run, rule.span, f"rule `{kind}`")
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
         return out
 
-    def summary(self, node: ast.Summary | ast.Window, regime: str) -> SummaryProgram:
+    def summary(self, checked: tree.Summary, regime: str) -> SummaryProgram:
         """A year summary or a window: lets, shown values and requirements, in order."""
+        node = checked.decl
         fallback = cite_for(self.model.symbols.regimes[regime].cite, regime, "")
         cite = cite_for(node.cite, regime, fallback)
         plan: list[tuple[str, str | None, Fn, Fn | None, Callable[[Any], Step], bool]] = []
-        for stmt in node.body:
-            if isinstance(stmt, ast.Requirement):
-                cond = stmt.condition
-                assert isinstance(cond, ast.Compare)
+        for stmt in checked.statements:
+            if isinstance(stmt, tree.Requirement):
+                text = f"requirement {expr_text(stmt.source.condition)}"
                 plan.append((
-                    "require", stmt.name, self.expr(cond.left, regime, cite),
-                    self.expr(cond.right, regime, cite),
-                    step_maker(f"requirement {expr_text(cond)}", cite,
-                               ("require", stmt.name, cond)), cond.op == ">",
+                    "require", stmt.name, self.expr(stmt.achieved, regime, cite),
+                    self.expr(stmt.required, regime, cite),
+                    step_maker(text, cite, ("require", stmt.name, stmt)), stmt.strict,
                 ))  # fmt: skip
                 continue
-            name = stmt.name
-            value = stmt.value if stmt.value is not None else ast.Name(name, span=stmt.span)
-            if stmt.value is None:
-                self.model.resolved[id(value)] = ("var", name)
-            step_cite = cite_for(stmt.cite, regime, cite) if isinstance(stmt, ast.Let) else cite
-            kind = "show" if isinstance(stmt, ast.Show) else "let"
-            plan.append((kind, name, self.expr(value, regime, cite), None,
-                         step_maker(f"{name} = {expr_text(value)}", step_cite,
-                                    ("let", name, value)), False))  # fmt: skip
+            source = stmt.source
+            step_cite = cite_for(source.cite, regime, cite) if isinstance(source, ast.Let) else cite
+            kind = "show" if isinstance(stmt, tree.Show) else "let"
+            text = f"{stmt.name} = {expr_text(stmt.value.source)}"
+            plan.append((kind, stmt.name, self.expr(stmt.value, regime, cite), None,
+                         step_maker(text, step_cite, ("let", stmt.name, stmt.value)),
+                         False))  # fmt: skip
 
-        marks = self._requirement_marks(node)
+        marks = self._requirement_marks(checked)
 
         def run(env: Env, trace: Trace | None) -> tuple[dict[str, Any], list[Requirement]]:
             sink = trace if trace is not None else []  # steps of functions it calls
@@ -207,66 +204,55 @@ class Compiler:
 
         what = f"window `{node.name}`" if isinstance(node, ast.Window) else "year summary"
         run = self.reached(run, node.span, regime, f"{what} in `{regime}`")
-        sums = tuple(
-            dict.fromkeys(
-                n.args[0].name  # type: ignore[union-attr]
-                for n in walk(node)
-                if isinstance(n, ast.Call) and n.function == "sum"
-            )
-        )
-        return SummaryProgram(regime, run, sums)
+        return SummaryProgram(regime, located(run, node.span, what), checked.sums)
 
     def _requirement_marks(
-        self, node: ast.Summary | ast.Window
+        self, checked: tree.Summary
     ) -> tuple[set[str], dict[str | None, dict[bool, str]]] | None:
         """Coverage items for each requirement met and not met (None: not measuring)."""
         if self.coverage is None:
             return None
         marks: dict[str | None, dict[bool, str]] = {}
-        for stmt in node.body:
-            if isinstance(stmt, ast.Requirement):
-                where, what = place(stmt.span), f"requirement `{expr_text(stmt.condition)}`"
+        for stmt in checked.statements:
+            if isinstance(stmt, tree.Requirement):
+                source = stmt.source
+                where, what = place(source.span), f"requirement `{expr_text(source.condition)}`"
                 marks[stmt.name] = {
                     True: self.coverage.declare(where, "met", f"{what} — met"),
                     False: self.coverage.declare(where, "unmet", f"{what} — not met"),
                 }
         return self.coverage.hits, marks
 
-    def condition(self, expr: ast.Expr) -> Fn:
+    def condition(self, node: tree.Node) -> Fn:
         """A condition outside any rule (a kind's `require`)."""
-        return self.expr(expr, None, "")
+        return located(self.expr(node, None, ""), node.source.span, "`require`")
 
     # ── bodies ──────────────────────────────────────────────────────────
-    def body(
-        self,
-        statements: tuple[ast.Statement, ...],
-        result: ast.Expr,
-        regime: str | None,
-        cite: str,
-        final: str | None,
-    ) -> Fn:
+    def body(self, body: tree.Body, regime: str | None, cite: str, final: str | None) -> Fn:
         steps: list[tuple[bool, str, Fn, Fn | None, Callable[[Any], Step] | None]] = []
-        for stmt in statements:
-            if isinstance(stmt, ast.Let):
+        for stmt in body.statements:
+            if isinstance(stmt, tree.Let):
+                let = stmt.source
+                assert isinstance(let, ast.Let)
                 value = self.expr(stmt.value, regime, cite)
-                quiet = stmt.cite is None and (
-                    isinstance(stmt.value, ast.Lookup)
-                    or (isinstance(stmt.value, ast.Call) and stmt.value.function not in BUILTINS)
-                )
-                text = f"{stmt.name} = {expr_text(stmt.value)}"
+                quiet = let.cite is None and isinstance(stmt.value, tree.Lookup | tree.Call)
+                text = f"{stmt.name} = {expr_text(let.value)}"
                 how = ("let", stmt.name, stmt.value)
-                make = None if quiet else step_maker(text, cite_for(stmt.cite, regime, cite), how)
+                make = None if quiet else step_maker(text, cite_for(let.cite, regime, cite), how)
                 steps.append((True, stmt.name, value, None, make))
             else:
-                text = f"when {expr_text(stmt.condition)} then {expr_text(stmt.result)}"
+                when = stmt.source
+                text = f"when {expr_text(when.condition)} then {expr_text(when.result)}"
                 cond, res = (
                     self.expr(stmt.condition, regime, cite),
                     self.expr(stmt.result, regime, cite),
                 )
                 how = ("when", stmt.condition, stmt.result)
                 steps.append((False, "", cond, res, step_maker(text, cite, how)))
-        final_fn = self.expr(result, regime, cite)
-        final_step = step_maker(final, cite, ("amount", result)) if final is not None else None
+        final_fn = self.expr(body.result, regime, cite)
+        final_step = (
+            step_maker(final, cite, ("amount", body.result)) if final is not None else None
+        )
         plan = tuple(steps)
         if not plan:
             if final_step is None:
@@ -297,29 +283,17 @@ class Compiler:
         return run
 
     # ── expressions ─────────────────────────────────────────────────────
-    def leaf(self, e: ast.Expr) -> tuple[str, Any] | None:
-        """`("var", name)` or `("const", value)` for the simplest operands, else None."""
-        match e:
-            case ast.Number(value) | ast.Text(value) | ast.Bool(value):
-                return ("const", value)
-            case ast.Qualified(_, member):
-                return ("const", member)
-            case ast.Name(name):
-                how, what = self.model.resolved[id(e)]
-                return ("var", name) if how == "var" else ("const", what)
-        return None
-
     def pair(
         self,
         op: Callable[[Any, Any], Any],
-        left: ast.Expr,
-        right: ast.Expr,
+        left: tree.Node,
+        right: tree.Node,
         regime: str | None,
         cite: str,
     ) -> Fn:
         """`op(left, right)`, with the common shapes (a field against a constant or a
         field) fused into one closure."""
-        a, b = self.leaf(left), self.leaf(right)
+        a, b = _leaf(left), _leaf(right)
         if a is not None and b is not None and a[0] == "var":
             x = a[1]
             if b[0] == "const":
@@ -330,132 +304,99 @@ class Compiler:
         f, g = self.expr(left, regime, cite), self.expr(right, regime, cite)
         return lambda env, tr: op(f(env, tr), g(env, tr))
 
-    def expr(self, e: ast.Expr, regime: str | None, cite: str) -> Fn:
+    def expr(self, e: tree.Node, regime: str | None, cite: str) -> Fn:
         """One closure per node; `regime` and `cite` decide the citation keys of steps."""
         match e:
-            case ast.Number(value) | ast.Text(value) | ast.Bool(value):
+            case tree.Const(value=value) | tree.Param(value=value):
                 return lambda env, tr, v=value: v
-            case ast.Name(name):
-                how, what = self.model.resolved[id(e)]
-                if how == "var":
-                    return lambda env, tr: env[name]
-                return lambda env, tr, v=what: v
-            case ast.Qualified(_, member):
-                return lambda env, tr, v=member: v
-            case ast.Uncounted(reason):
+            case tree.Var(name=name):
+                return lambda env, tr: env[name]
+            case tree.Total(name=name):
+                key = ("sum", name)
+                return lambda env, tr: env[key]
+            case tree.Uncounted(reason=reason):
                 outcome = NotCounted(reason)
                 return lambda env, tr: outcome
-            case ast.Has(name):
+            case tree.Has(name=name):
                 return lambda env, tr: name in env
-            case ast.Unary("-", operand):
+            case tree.Unary(op="-", operand=operand):
                 f = self.expr(operand, regime, cite)
                 return lambda env, tr: -f(env, tr)
-            case ast.Unary(_, operand):
+            case tree.Unary(operand=operand):
                 f = self.expr(operand, regime, cite)
                 return lambda env, tr: not f(env, tr)
-            case ast.Binary("and", left, right):
+            case tree.Binary(op="and", left=left, right=right):
                 a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
                 return lambda env, tr: a(env, tr) and b(env, tr)
-            case ast.Binary("or", left, right):
+            case tree.Binary(op="or", left=left, right=right):
                 a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
                 return lambda env, tr: a(env, tr) or b(env, tr)
-            case ast.Binary(op, left, right):
-                return self._arithmetic(e, op, left, right, regime, cite)
-            case ast.Compare(op, left, right):
+            case tree.Binary():
+                return self._arithmetic(e, regime, cite)
+            case tree.Compare(op=op, left=left, right=right, order=order):
                 compare = _COMPARE[op]
-                if id(e) in self.model.enum_of:
+                if order is not None:
                     a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
-                    index = self._index(id(e))
+                    index = {m: i for i, m in enumerate(order)}
                     return lambda env, tr: compare(index[a(env, tr)], index[b(env, tr)])
                 return self.pair(compare, left, right, regime, cite)
-            case ast.Membership(item, collection, negated):
-                return self._membership(item, collection, negated, regime, cite)
-            case ast.If(condition, then, otherwise):
+            case tree.Membership():
+                return self._membership(e, regime, cite)
+            case tree.If(condition=condition, then=then, otherwise=otherwise):
                 c = self.branches(
-                    self.expr(condition, regime, cite), e.span,
-                    f"`if {expr_text(condition)}`", "then", "else",
+                    self.expr(condition, regime, cite), e.source.span,
+                    f"`if {expr_text(condition.source)}`", "then", "else",
                 )  # fmt: skip
                 t, o = self.expr(then, regime, cite), self.expr(otherwise, regime, cite)
                 return lambda env, tr: t(env, tr) if c(env, tr) else o(env, tr)
-            case ast.Call():
-                return self._call(e, regime, cite)
-            case ast.Lookup():
+            case tree.Builtin(name=name, args=args):
+                return IMPLEMENTATIONS[name](e, [self.expr(a, regime, cite) for a in args])
+            case tree.Call():
+                return self._user_call(e, regime, cite)
+            case tree.Lookup():
                 return self._lookup(e, regime, cite)
         raise AssertionError(e)
 
-    def _arithmetic(
-        self, e: ast.Expr, op: str, left: ast.Expr, right: ast.Expr, regime: str | None, cite: str
-    ) -> Fn:
-        fn = _ARITHMETIC[op]
-        if op in ("+", "-", "*"):
-            return self.pair(fn, left, right, regime, cite)
-        a, b = self.expr(left, regime, cite), self.expr(right, regime, cite)
-        span = e.span  # type: ignore[union-attr]
+    def _arithmetic(self, e: tree.Binary, regime: str | None, cite: str) -> Fn:
+        fn = _ARITHMETIC[e.op]
+        if e.op in ("+", "-", "*"):
+            return self.pair(fn, e.left, e.right, regime, cite)
+        a, b = self.expr(e.left, regime, cite), self.expr(e.right, regime, cite)
+        source = e.source
+        span = source.span
 
         def divide(env: Env, tr: Trace) -> Any:
             try:
                 return fn(a(env, tr), b(env, tr))
             except (ZeroDivisionError, DecimalException) as error:
-                raise EvaluationError(f"`{expr_text(e)}`: {_arith_message(error)}", span) from None
+                message = f"`{expr_text(source)}`: {_arith_message(error)}"
+                raise EvaluationError(message, span) from None
 
         return divide
 
-    def _index(self, node: int) -> dict[str, int]:
-        """Member → position, for the ordered enum the checker found at `node`."""
-        order = self.model.symbols.members(self.model.enum_of[node])
-        return {m: i for i, m in enumerate(order)}
-
-    def _membership(
-        self, item: ast.Expr, collection: ast.Expr, negated: bool, regime: str | None, cite: str
-    ) -> Fn:
-        f = self.expr(item, regime, cite)
-        if isinstance(collection, ast.SetLiteral):
-            fixed = frozenset(collection.members)
-            if negated:
+    def _membership(self, e: tree.Membership, regime: str | None, cite: str) -> Fn:
+        f = self.expr(e.item, regime, cite)
+        if e.members is not None:
+            fixed = e.members
+            if e.negated:
                 return lambda env, tr: f(env, tr) not in fixed
             return lambda env, tr: f(env, tr) in fixed
-        g = self.expr(collection, regime, cite)
-        if negated:
+        assert e.collection is not None
+        g = self.expr(e.collection, regime, cite)
+        if e.negated:
             return lambda env, tr: f(env, tr) not in g(env, tr)
         return lambda env, tr: f(env, tr) in g(env, tr)
 
-    def _call(self, e: ast.Call, regime: str | None, cite: str) -> Fn:
-        args = [self.expr(a, regime, cite) for a in e.args]
-        name = e.function
-        if name in ("min", "max"):
-            pick = min if name == "min" else max
-            if id(e) in self.model.enum_of:
-                index = self._index(id(e))
-                return lambda env, tr: pick((f(env, tr) for f in args), key=index.__getitem__)
-            if len(args) == 2:
-                a, b = args
-                return lambda env, tr: pick(a(env, tr), b(env, tr))
-            return lambda env, tr: pick([f(env, tr) for f in args])
-        if name == "sum":
-            key = ("sum", e.args[0].name)  # type: ignore[union-attr]
-            return lambda env, tr: env[key]
-        if name in ("floor", "ceil"):
-            rounding, f = (floor if name == "floor" else ceil), args[0]
-            return lambda env, tr: rounding(f(env, tr))
-        if name in ("lower", "higher"):
-            return self._neighbour(e, name, args[0])
-        return self._user_call(e, args, regime)
-
-    def _neighbour(self, e: ast.Call, name: str, f: Fn) -> Fn:
-        order = self.model.symbols.members(self.model.enum_of[id(e)])
-        step = -1 if name == "lower" else 1
-        moves = {m: order[i + step] for i, m in enumerate(order) if 0 <= i + step < len(order)}
-        return lambda env, tr: moves[f(env, tr)]
-
-    def _user_call(self, e: ast.Call, args: list[Fn], regime: str | None) -> Fn:
+    def _user_call(self, e: tree.Call, regime: str | None, cite: str) -> Fn:
         """A call of a policy function. Functions are pure, so each distinct list of
         arguments is worked out once: later calls reuse its value and its steps."""
-        fn_decl = self.model.symbols.functions[e.function]
-        signature = self.model.signatures[e.function]
-        body = self._function(fn_decl, regime)
+        args = [self.expr(a, regime, cite) for a in e.args]
+        function = self.model.functions[e.function]
+        signature = function.signature
+        body = self._function(function, regime)
         checks = [(p[0], within(p[3]), p[3]) for p in signature.params if p[3] != EVERYTHING]
-        step_cite = cite_for(fn_decl.cite, regime, "")
-        fname, span = e.function, e.span
+        step_cite = cite_for(function.decl.cite, regime, "")
+        fname, span = e.function, e.source.span
         names = tuple(p[0] for p in signature.params)
         memo: dict[tuple[Any, ...], tuple[Any, list[Step]]] = {}
 
@@ -487,17 +428,18 @@ class Compiler:
 
         return call
 
-    def _function(self, fn: ast.Function, regime: str | None) -> Fn:
-        key = (fn.name, regime)
+    def _function(self, function: CheckedFunction, regime: str | None) -> Fn:
+        decl = function.decl
+        key = (decl.name, regime)
         if key not in self.functions:
             fallback = (
                 cite_for(self.model.symbols.regimes[regime].cite, regime, "") if regime else ""
             )
-            cite = cite_for(fn.cite, regime, fallback)
-            self.functions[key] = self.body(fn.body, fn.result, regime, cite, final=None)
+            cite = cite_for(decl.cite, regime, fallback)
+            self.functions[key] = self.body(function.body, regime, cite, final=None)
         return self.functions[key]
 
-    def _lookup(self, e: ast.Lookup, regime: str | None, cite: str) -> Fn:
+    def _lookup(self, e: tree.Lookup, regime: str | None, cite: str) -> Fn:
         table = self.model.tables[e.table]
         keys = [self.expr(k, regime, cite) for k in e.keys]
         step_cite = cite_for(table.cite, regime, cite)
@@ -581,6 +523,32 @@ class Compiler:
             return found["value"]
 
         return bracket
+
+
+def _leaf(e: tree.Node) -> tuple[str, Any] | None:
+    """`("var", name)` or `("const", value)` for the simplest operands, else None."""
+    match e:
+        case tree.Const(value=value) | tree.Param(value=value):
+            return ("const", value)
+        case tree.Var(name=name):
+            return ("var", name)
+    return None
+
+
+def located(fn: Fn, span: ast.Span, what: str) -> Fn:
+    """`fn`, with any failure it did not expect turned into an `EvaluationError` at `span`:
+    the one place where run-time failures get their location."""
+
+    def run(env: Env, trace: Any) -> Any:
+        try:
+            return fn(env, trace)
+        except EvaluationError:
+            raise
+        except Exception as error:  # a defect of the engine, reported where it arose
+            message = f"{what} could not be evaluated ({type(error).__name__}: {error})"
+            raise EvaluationError(message, span) from error
+
+    return run
 
 
 def _key_text(key: Any) -> str:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
-from engine.running.compile import Compiler
+from engine.running.compile import Compiler, EvaluationError
 from engine.syntax import ast
 from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
 from engine.syntax.printer import expr_text
-from engine.syntax.visit import walk
 
 INVALID, UNKNOWN_KIND, NO_POLICY = "invalid_record", "unknown_kind", "no_policy_in_force"
 
@@ -232,7 +232,10 @@ class KindValidator:
             self.converters.append((spec.name, _converter(spec, labels)))
             self.absent[spec.name] = (spec.default, spec.optional, allowed_text(spec, labels))
         self.allowed = {"id", "person", "year", "kind", *kind.fields}
-        self.requires = [_requirement(r, kind, compiler) for r in kind.requires]
+        self.requires = [
+            _holds(r, node, compiler) if isinstance(r, ast.Require) and node else _exactly_one(r)
+            for r, node in kind.conditions
+        ]
 
     def fields_of(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record's field values, converted and checked; defaults filled in."""
@@ -271,34 +274,39 @@ class KindValidator:
         )
 
 
-def _requirement(
-    req: ast.Require | ast.RequireOne, kind: KindSpec, compiler: Compiler
+def _exactly_one(req: ast.Require | ast.RequireOne) -> Callable[[dict[str, Any]], None]:
+    assert isinstance(req, ast.RequireOne)
+    names = req.fields
+    listed = ", ".join(f"`{n}`" for n in names)
+
+    def exactly_one(env: dict[str, Any]) -> None:
+        given = [n for n in names if n in env]
+        if len(given) != 1:
+            got = "none" if not given else ", ".join(f"`{n}`" for n in given)
+            raise RecordError(
+                INVALID,
+                f"exactly one of {listed} must be given; got {got}",
+                given[-1] if given else names[0],
+            )
+
+    return exactly_one
+
+
+def _holds(
+    req: ast.Require, node: tree.Node, compiler: Compiler
 ) -> Callable[[dict[str, Any]], None]:
-    if isinstance(req, ast.RequireOne):
-        names = req.fields
-        listed = ", ".join(f"`{n}`" for n in names)
-
-        def exactly_one(env: dict[str, Any]) -> None:
-            given = [n for n in names if n in env]
-            if len(given) != 1:
-                got = "none" if not given else ", ".join(f"`{n}`" for n in given)
-                raise RecordError(
-                    INVALID,
-                    f"exactly one of {listed} must be given; got {got}",
-                    given[-1] if given else names[0],
-                )
-
-        return exactly_one
-    condition = compiler.condition(req.condition)
-    used = [
-        n.name for n in walk(req.condition) if isinstance(n, ast.Name) and n.name in kind.fields
-    ]
+    condition = compiler.condition(node)
+    used = [n.name for n in tree.nodes(node) if isinstance(n, tree.Var) and n.origin == "field"]
     field = used[0] if used else None
     rule = expr_text(req.condition)
     note = f": {req.label}" if req.label else ""
 
     def holds(env: dict[str, Any]) -> None:
-        if not condition(env, []):
+        try:
+            met = condition(env, [])
+        except EvaluationError as error:
+            raise RecordError("evaluation_error", str(error), field) from None
+        if not met:
             values = ", ".join(f"{n} is {show(env.get(n))}" for n in dict.fromkeys(used))
             raise RecordError(INVALID, f"`{rule}` must hold, but {values}{note}", field)
 

@@ -72,9 +72,9 @@ class _Summaries:
             r: compiler.summary(s, r) for r, s in model.summaries.items() if r in in_force
         }
         self.windows = [
-            (w, compiler.summary(w, w.regime))
-            for w in model.symbols.windows.values()
-            if w.regime in self.years
+            (w.decl, compiler.summary(w, w.decl.regime))
+            for w in model.windows.values()
+            if w.decl.regime in self.years
         ]
 
 

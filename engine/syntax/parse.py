@@ -112,6 +112,12 @@ def parser() -> Lark:
     )
 
 
+@functools.cache
+def keywords() -> frozenset[str]:
+    """The words of the grammar itself (`rule`, `when`, `table`, …): no name may be one."""
+    return frozenset(re.findall(r'"([a-z_]+)"', Path(grammar_path()).read_text(encoding="utf-8")))
+
+
 def parse(source: str, file: str) -> ast.Module:
     """Parse one file; raise `PolicySyntaxError` at the first syntax error, or where the
     file is larger or nests deeper than the language allows."""

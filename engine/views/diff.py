@@ -128,7 +128,8 @@ def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change
 
 
 def _in_force(policy: Any) -> tuple[dict[tuple[str, str], Any], set[str]]:
-    return policy.model.rules, {r.name for r in policy.regimes}
+    rules = {key: checked.decl for key, checked in policy.model.rules.items()}
+    return rules, {r.name for r in policy.regimes}
 
 
 def _rules(

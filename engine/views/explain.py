@@ -13,12 +13,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from engine.checking import tree
 from engine.checking.types import NEGATED
 from engine.running.records import RecordError
 from engine.running.values import amount_value, value_text
 from engine.syntax import ast
 from engine.syntax.printer import expr_text
-from engine.syntax.visit import walk
 
 
 class Explainer:
@@ -50,16 +50,13 @@ class Explainer:
             return value_text(amount_value(value))
         return str(value)
 
-    def _values(self, expr: ast.Expr, env: dict[str, Any]) -> str:
+    def _values(self, expr: tree.Node, env: dict[str, Any]) -> str:
         """`words = 800，min_words = 1000` for the names an expression uses."""
         shown: dict[str, str] = {}
-        for node in walk(expr):
-            if not isinstance(node, ast.Name) or node.name in shown:
-                continue
-            how = self.policy.model.resolved.get(id(node))
-            if how and how[0] == "param":
-                shown[node.name] = self.label(how[1])
-            elif node.name in env:
+        for node in tree.nodes(expr):
+            if isinstance(node, tree.Param) and node.name not in shown:
+                shown[node.name] = self.label(node.value)
+            elif isinstance(node, tree.Var) and node.name not in shown and node.name in env:
                 shown[node.name] = self.label(env[node.name])
         return "，".join(f"{name} = {value}" for name, value in shown.items())
 
@@ -83,22 +80,23 @@ class Explainer:
             shown = "、".join(self.label(k, e) for k, e in zip(keys, enums, strict=False))
             return f"查「{title}」：{shown} → {self.label(value, table.value_type.enum)}"
         if kind == "let":
-            return f"{how[1]} = {expr_text(how[2])} = {self.label(value)}"
+            return f"{how[1]} = {expr_text(how[2].source)} = {self.label(value)}"
         if kind == "when":
             condition, result = how[1], how[2]
             values = self._values(condition, env)
             given = f"（{values}）" if values else ""
             outcome = self._outcome(value, unit)
-            return f"因为 {expr_text(condition)}{given}，所以为 {outcome}（{expr_text(result)}）"
+            cause, effect = expr_text(condition.source), expr_text(result.source)
+            return f"因为 {cause}{given}，所以为 {outcome}（{effect}）"
         if kind == "call":
             fn = self.symbols.functions[how[1]]
             args = ", ".join(self.label(v) for v in how[2])
             return f"{fn.label or fn.name}：{how[1]}({args}) = {self.label(value)}"
         if kind == "amount":
-            return f"结果：{self._outcome(value, unit)}（{expr_text(how[1])}）"
+            return f"结果：{self._outcome(value, unit)}（{expr_text(how[1].source)}）"
         if kind == "require":
             met = "满足" if value else "未满足"
-            return f"要求 {expr_text(how[2])}：{met}"
+            return f"要求 {expr_text(how[2].source.condition)}：{met}"
         return f"{step['step']} = {self.label(value)}"
 
     # ── records ─────────────────────────────────────────────────────────
@@ -129,16 +127,16 @@ class Explainer:
         last = result["trace"][-1]
         how = getattr(last, "how", ())
         if how and how[0] == "when":
-            need = _negation(how[1])
+            need = _negation(how[1].source)
             values = self._values(how[1], env)
             given = f"（现在 {values}）" if values else ""
             return f"不计：{reason}。若 {need}{given}，则可计入。"
-        if how and how[0] == "amount" and isinstance(how[1], ast.If):
+        if how and how[0] == "amount" and isinstance(how[1], tree.If):
             branch = how[1]
             need = (
-                expr_text(branch.condition)
-                if isinstance(branch.otherwise, ast.Uncounted)
-                else _negation(branch.condition)
+                expr_text(branch.condition.source)
+                if isinstance(branch.otherwise, tree.Uncounted)
+                else _negation(branch.condition.source)
             )
             values = self._values(branch.condition, env)
             given = f"（现在 {values}）" if values else ""
@@ -190,17 +188,16 @@ class Explainer:
     def _cap(self, step: dict[str, Any]) -> str | None:
         """`a` reached the cap `converted_public_cap` when `min(cap, …)` gave the cap."""
         how = getattr(step, "how", ())
-        if not how or how[0] != "let" or not isinstance(how[2], ast.Call):
+        if not how or how[0] != "let" or not isinstance(how[2], tree.Builtin):
             return None
         call = how[2]
-        if call.function != "min":
+        if call.name != "min":
             return None
         for arg in call.args:
-            resolved = self.policy.model.resolved.get(id(arg))
-            if resolved and resolved[0] == "param" and resolved[1] == step["value"]:
-                param = self.symbols.params[arg.name]  # type: ignore[union-attr]
+            if isinstance(arg, tree.Param) and arg.value == step["value"]:
+                param = self.symbols.params[arg.name]
                 label = f"（{param.label}）" if param.label else ""
-                return f"已达上限 {arg.name}{label} = {self.label(resolved[1])}"  # type: ignore[union-attr]
+                return f"已达上限 {arg.name}{label} = {self.label(arg.value)}"
         return None
 
     def _requirement_label(self, name: str) -> str:
