@@ -1,10 +1,12 @@
 """Assembling a policy from its files, and from its base's when it `extends` one.
 
-Input: a policy folder (every `*.rules` file in it) or one file, or the texts of its
-files. Output: an `Assembly` — the declarations the checker reads (the base's changed
-as the files say), every file as parsed (comments kept, for documents), every source
-text (so that diagnostics in a base's files show their lines), a digest of every file
-in the chain, and the lineage of the changes — or a `PolicyError`.
+Input: a policy's parsed files and, when it `extends` a base, the base's `Assembly`
+(the driver, `engine.pipeline.driver`, assembles and checks the base first). Output: an
+`Assembly` — the declarations the checker reads (the base's changed as the files say),
+every file as parsed (comments kept, for documents), every source text (so that
+diagnostics in a base's files show their lines), a digest of every file in the chain,
+and the lineage of the changes — or a `PolicyError`. Nothing here checks types or names:
+inheritance is a pure step on declarations.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.assembly.inherit import Base, Lineage, effective_years, inherit, without_base
-from engine.checking.check import check
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, PolicyError
 from engine.syntax.parse import PolicySyntaxError, parse
@@ -90,22 +91,24 @@ def digest(sources: Mapping[str, str], base: str = "") -> str:
     return sha.hexdigest()
 
 
-def assemble(sources: Mapping[str, str], chain: tuple[Path, ...] = ()) -> Assembly:
-    """Parse the files and, when they extend a base, assemble it and apply the changes."""
-    modules, diags = parse_sources(sources)
-    if diags:
-        raise PolicyError(diags, dict(sources))
+def extends(modules: list[ast.Module]) -> ast.PolicyDecl | None:
+    """The `policy … extends "…"` line of a policy's files, if it has one."""
     own = [d for m in modules for d in m.declarations]
-    decl = next((d for d in own if isinstance(d, ast.PolicyDecl) and d.extends), None)
-    if decl is None:
+    return next((d for d in own if isinstance(d, ast.PolicyDecl) and d.extends), None)
+
+
+def assemble(
+    modules: list[ast.Module], sources: Mapping[str, str], base: Assembly | None = None
+) -> Assembly:
+    """A policy's declarations: its own, or (given its checked `base`) the base's with
+    the files' changes applied."""
+    own = [d for m in modules for d in m.declarations]
+    decl = extends(modules)
+    if decl is None or base is None:
         found = without_base(modules)
         if found:
             raise PolicyError(found, dict(sources))
         return Assembly(own, modules, dict(sources), digest(sources), None, effective_years(own))
-    try:
-        base = _base(decl, chain)
-    except PolicyError as error:
-        raise PolicyError(error.diagnostics, {**error.sources, **sources}) from None
     declarations, lineage, found = inherit(
         Base(_name(base), base.digest[:12], base.declarations), decl, modules
     )
@@ -122,7 +125,9 @@ def assemble(sources: Mapping[str, str], chain: tuple[Path, ...] = ()) -> Assemb
     )
 
 
-def _base(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Assembly:
+def base_root(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Path:
+    """The folder of the base `decl` extends; `PolicyError` for an absolute path or a
+    chain that comes back to a policy already in it."""
     assert decl.extends is not None
     if Path(decl.extends).is_absolute():
         raise PolicyError(
@@ -145,22 +150,21 @@ def _base(decl: ast.PolicyDecl, chain: tuple[Path, ...]) -> Assembly:
         raise PolicyError(
             [Diagnostic("extends-cycle", f"the policy extends itself: {loop}", decl.span)], {}
         )
-    try:
-        base = assemble(read_sources(root, decl.span), (*chain, here))
-        found = check([ast.Module("", tuple(base.declarations))])[1]
-        if found:
-            raise PolicyError(found, base.sources)
-        return base
-    except PolicyError as error:
-        if all(d.span is None or d.span == decl.span for d in error.diagnostics):
-            raise
-        note = Diagnostic(
-            "base-error",
-            f"the base policy `{decl.extends}` does not load",
-            decl.span,
-            "its own diagnostics follow; fix the base first",
-        )
-        raise PolicyError([note, *error.diagnostics], error.sources) from None
+    return root
+
+
+def base_error(decl: ast.PolicyDecl, error: PolicyError) -> PolicyError:
+    """A base that does not load: its diagnostics, after one that says so on the
+    `extends` line (unless they are all about that line already)."""
+    if all(d.span is None or d.span == decl.span for d in error.diagnostics):
+        return error
+    note = Diagnostic(
+        "base-error",
+        f"the base policy `{decl.extends}` does not load",
+        decl.span,
+        "its own diagnostics follow; fix the base first",
+    )
+    return PolicyError([note, *error.diagnostics], error.sources)
 
 
 def _name(assembly: Assembly) -> str:

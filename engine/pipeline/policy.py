@@ -13,38 +13,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.assembly.assemble import Assembly, assemble, read_sources
+from engine.assembly.assemble import Assembly, read_sources
 from engine.assembly.inherit import Lineage
-from engine.checking.check import check
 from engine.checking.model import Model
 from engine.io.schema import record_schema
+from engine.pipeline.driver import analyze
 from engine.pipeline.policyset import PolicySet, read_set_file
-from engine.running.compile import Compiler, EvaluationError, Program
+from engine.running.compile import Compiler, Program
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps, scalar_text
-from engine.running.records import (
-    INVALID,
-    LIMIT,
-    NO_POLICY,
-    UNKNOWN_KIND,
-    KindValidator,
-    RecordError,
-    Unreadable,
-    record_year,
-    show,
-)
+from engine.running.records import Decision, RecordError, RecordPath, result_of, usable_id
 from engine.running.report import Reporter
-from engine.running.values import NotCounted, amount_value
 from engine.syntax import ast
-from engine.syntax.diagnostics import PolicyError
 from engine.syntax.resources import bundled_policy_path
 from engine.views.explain import Explainer
 
 TAIL_LIMIT = 8192  # results' texts remembered (see `Policy._text`)
-
-# (id, person, year, program, value or NotCounted, trace)
-Decision = tuple[Any, Any, int, Program, Any, list[dict[str, Any]]]
-
 
 SET_SUFFIXES = (".yaml", ".yml")
 
@@ -78,10 +62,7 @@ def from_sources(
     coverage: Coverage | None = None,
 ) -> Policy:
     """A policy from its files' texts (file name → text); `PolicyError` if it is wrong."""
-    assembly = assemble(sources)
-    model, diags = check([ast.Module("", tuple(assembly.declarations))], params)
-    if model is None:
-        raise PolicyError(diags, assembly.sources)
+    assembly, model = analyze(sources, params).checked()
     decl = model.symbols.policy
     name = decl.name if decl else fallback_name
     policy = Policy(name, _version(assembly, params), model, assembly.sources, coverage)
@@ -120,20 +101,14 @@ class Policy:
         self.label = symbols.policy.label if symbols.policy else None
         self.compiler = compiler = Compiler(model, coverage)
         self.programs: dict[tuple[str, str], Program] = compiler.programs()
-        self.validators: dict[str, KindValidator] = {}
-        for kind in model.kinds.values():
-            validator = KindValidator(kind, model, compiler)
-            self.validators[kind.name] = validator
-            if kind.label:
-                self.validators.setdefault(kind.label, validator)
         self.regimes = symbols.in_force()
-        self._regime_by_year: dict[int, str | None] = {}
+        self.path = RecordPath(name, model, compiler, self.programs, self.regimes)
+        self.validators = self.path.validators
+        self.regime_for = self.path.regime_for
+        self.decide = self.path.decide
         self._tails: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}  # see `_text`
         self._reporter: Reporter | None = None
         self._explainer: Explainer | None = None
-        self._kind_list = ", ".join(
-            f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
-        )
 
     # ── one record ──────────────────────────────────────────────────────
     def evaluate(self, record: Any, position: int = 1) -> dict[str, Any]:
@@ -176,85 +151,12 @@ class Policy:
 
     def error_result(self, record: Any, position: int, error: RecordError) -> dict[str, Any]:
         ident = record.get("id", position) if isinstance(record, dict) else position
-        if not _usable_id(ident):
+        if not usable_id(ident):
             ident = position
         return {"id": ident, "error": error.as_dict(), "policy": self.name, "version": self.version}
 
-    def regime_for(self, year: int) -> str | None:
-        """The regime in force in `year` (remembered for the first thousand years seen)."""
-        found = self._regime_by_year.get(year)
-        if found is None:
-            for r in self.regimes:
-                if (r.first is None or year >= r.first) and (r.last is None or year <= r.last):
-                    found = r.name
-            if found is not None and len(self._regime_by_year) < 1000:
-                self._regime_by_year[year] = found
-        return found
-
-    def decide(self, record: Any, position: int) -> Decision:
-        """Validate and evaluate one record: who, when, which program, the value and its
-        steps. Raises `RecordError`; `evaluate` and `report` build on it."""
-        if type(record) is not dict:
-            message = (
-                record.message
-                if isinstance(record, Unreadable)
-                else (f"a record must be an object with `kind` and `year`; got {show(record)}")
-            )
-            raise RecordError(INVALID, message)
-        kind_name = record.get("kind")
-        validator = self.validators.get(kind_name) if type(kind_name) is str else None
-        if validator is None:
-            self._bad_kind(kind_name)
-        assert validator is not None
-        year = record.get("year")
-        if type(year) is not int or not 0 < year < 10_000:
-            year = record_year(year)
-        ident = record.get("id", position)
-        if not _usable_id(ident):
-            raise RecordError(
-                INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id"
-            )
-        person = record.get("person")
-        if person is not None and type(person) is not str:
-            raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
-        regime = self._regime_by_year.get(year) or self.regime_for(year)
-        if regime is None:
-            raise RecordError(NO_POLICY, self._no_policy(year), "year")
-        env = validator.fields_of(record)
-        env["year"] = year
-        program = self.programs[(validator.name, regime)]
-        trace: list[dict[str, Any]] = []
-        try:
-            value = program.run(env, trace)
-        except EvaluationError as error:
-            raise RecordError("evaluation_error", str(error)) from None
-        return ident, person, year, program, value, trace
-
     def _evaluate(self, record: Any, position: int) -> dict[str, Any]:
-        return self._result(*self.decide(record, position))
-
-    def _result(
-        self, ident: Any, person: Any, year: int, program: Program, value: Any, trace: list[Any]
-    ) -> dict[str, Any]:
-        regime = program.regime
-        if type(value) is NotCounted:
-            amount, counted = 0, False
-        else:
-            amount, counted = (value if type(value) is int else amount_value(value)), True
-        result = {"id": ident, "person": person, "year": year, "kind": program.kind}
-        if person is None:
-            del result["person"]
-        result["regime"] = regime
-        result["unit"] = program.unit
-        result["category"] = program.category
-        result["amount"] = amount
-        result["counted"] = counted
-        if not counted:
-            result["reason"] = value.reason
-        result["policy"] = self.name
-        result["version"] = self.version
-        result["trace"] = trace
-        return result
+        return result_of(self.decide(record, position), self.name, self.version)
 
     def evaluate_json(
         self, items: Iterable[tuple[int, Any]]
@@ -273,13 +175,13 @@ class Policy:
             yield self._text(decision), None, self
 
     def _text(self, decision: Decision) -> bytes:
-        ident, person, year, program, _, trace = decision
+        ident, person, year, trace = decision.id, decision.person, decision.year, decision.trace
         # the last step holds the value, and a step is made once per value: the program
         # and the steps decide the whole text after the year
-        key = (program, *map(id, trace))
+        key = (decision.program, *map(id, trace))
         cached = self._tails.get(key)
         if cached is None:
-            result = self._result(*decision)
+            result = result_of(decision, self.name, self.version)
             for common in ("id", "person", "year"):
                 result.pop(common, None)
             # the steps are kept with their text, so that their ids in the key stay theirs
@@ -288,30 +190,6 @@ class Policy:
                 self._tails[key] = cached
         who = "" if person is None else f', "person": {scalar_text(person)}'
         return f'{{"id": {scalar_text(ident)}{who}, "year": {year}, '.encode() + cached[1]
-
-    def _bad_kind(self, kind: Any) -> None:
-        if kind is None:
-            raise RecordError(
-                INVALID, f"`kind` is required; it must be one of: {self._kind_list}", "kind"
-            )
-        if type(kind) is not str:
-            raise RecordError(
-                INVALID, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind"
-            )
-        raise RecordError(
-            UNKNOWN_KIND, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind"
-        )
-
-    def _no_policy(self, year: int) -> str:
-        spans = []
-        for r in self.regimes:
-            first = "" if r.first is None else str(r.first)
-            last = "" if r.last is None else str(r.last)
-            spans.append(f"{r.name} {first}..{last}")
-        return (
-            f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: "
-            + ", ".join(spans)
-        )
 
     # ── reports ─────────────────────────────────────────────────────────
     def report(self, records: Iterable[Any]) -> list[dict[str, Any]]:
@@ -331,11 +209,6 @@ class Policy:
     def schema(self, kind: str | None = None) -> dict[str, Any]:
         """The JSON Schema (draft 2020-12) of the records this policy accepts."""
         return record_schema(self.name, self.model, self.regimes, kind)
-
-
-def _usable_id(ident: Any) -> bool:
-    """An id is a text, or an integer within the limits (so that it can be echoed)."""
-    return type(ident) is str or (type(ident) is int and -LIMIT < ident < LIMIT)
 
 
 Decider = Policy | PolicySet  # what decides records: one policy, or a set by year

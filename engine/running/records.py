@@ -1,21 +1,25 @@
-"""Record validation, compiled from the policy's kind declarations.
+"""A record's one path: raw input to a typed `Decision`, and a decision to its result.
 
-Input: a `Model` and raw records (JSON objects: dicts of str, int, Decimal, bool, lists).
-Output: for a valid record its kind, year and field values (canonical enum names,
-exact numbers, defaults filled in); for an invalid one a `RecordError` whose message
-names the field, the value given and what is allowed.
+Input: a `Model` with its compiled programs, and raw records (JSON objects: dicts of
+str, int, Decimal, bool, lists). Output: for a valid record a `Decision` — kind, id,
+person, year, regime, checked field values (canonical enum names, exact numbers,
+defaults filled in), the program, its value and trace — written into the contract's
+result by `result_of`; for an invalid one a `RecordError` whose message names the
+field, the value given and what is allowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
-from engine.running.compile import Compiler, EvaluationError
+from engine.running.compile import Compiler, EvaluationError, Program
+from engine.running.values import NotCounted, amount_value
 from engine.syntax import ast
 from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
 from engine.syntax.printer import expr_text
@@ -335,3 +339,143 @@ def year_of(record: Any) -> int | None:
         return record_year(year)
     except RecordError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a valid record was decided to be worth, and how."""
+
+    id: Any
+    person: str | None
+    year: int
+    program: Program  # the kind's rule in the regime in force
+    fields: dict[str, Any]  # the checked field values, `year` included
+    value: Any  # the amount, or `NotCounted`
+    trace: list[Any]
+
+    @property
+    def counted(self) -> bool:
+        return type(self.value) is not NotCounted
+
+
+def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
+    """The contract's result of a decision: the one place it is written."""
+    program, value = decision.program, decision.value
+    if type(value) is NotCounted:
+        amount, counted = 0, False
+    else:
+        amount, counted = (value if type(value) is int else amount_value(value)), True
+    result = {"id": decision.id, "person": decision.person, "year": decision.year}
+    if decision.person is None:
+        del result["person"]
+    result["kind"] = program.kind
+    result["regime"] = program.regime
+    result["unit"] = program.unit
+    result["category"] = program.category
+    result["amount"] = amount
+    result["counted"] = counted
+    if not counted:
+        result["reason"] = value.reason
+    result["policy"] = policy
+    result["version"] = version
+    result["trace"] = decision.trace
+    return result
+
+
+class RecordPath:
+    """Validates and decides one policy's records: kind, year, id, person, fields."""
+
+    def __init__(
+        self,
+        name: str,
+        model: Model,
+        compiler: Compiler,
+        programs: dict[tuple[str, str], Program],
+        regimes: list[ast.Regime],
+    ) -> None:
+        self.name, self.programs, self.regimes = name, programs, regimes
+        self.validators: dict[str, KindValidator] = {}
+        for kind in model.kinds.values():
+            validator = KindValidator(kind, model, compiler)
+            self.validators[kind.name] = validator
+            if kind.label:
+                self.validators.setdefault(kind.label, validator)
+        self._regime_by_year: dict[int, str | None] = {}
+        self._kind_list = ", ".join(
+            f"{k.name} ({k.label})" if k.label else k.name for k in model.kinds.values()
+        )
+
+    def regime_for(self, year: int) -> str | None:
+        """The regime in force in `year` (remembered for the first thousand years seen)."""
+        found = self._regime_by_year.get(year)
+        if found is None:
+            for r in self.regimes:
+                if (r.first is None or year >= r.first) and (r.last is None or year <= r.last):
+                    found = r.name
+            if found is not None and len(self._regime_by_year) < 1000:
+                self._regime_by_year[year] = found
+        return found
+
+    def decide(self, record: Any, position: int) -> Decision:
+        """Validate and evaluate one record; `RecordError` if it is invalid. `position`
+        (its line or row) is the default `id`."""
+        if type(record) is not dict:
+            message = (
+                record.message
+                if isinstance(record, Unreadable)
+                else f"a record must be an object with `kind` and `year`; got {show(record)}"
+            )
+            raise RecordError(INVALID, message)
+        kind = record.get("kind")
+        validator = self.validators.get(kind) if type(kind) is str else None
+        if validator is None:
+            raise self._bad_kind(kind)
+        year = record.get("year")
+        if type(year) is not int or not 0 < year < 10_000:
+            year = record_year(year)
+        ident = record.get("id", position)
+        if not usable_id(ident):
+            raise RecordError(
+                INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id"
+            )
+        person = record.get("person")
+        if person is not None and type(person) is not str:
+            raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
+        regime = self._regime_by_year.get(year) or self.regime_for(year)
+        if regime is None:
+            raise RecordError(NO_POLICY, self._no_policy(year), "year")
+        env = validator.fields_of(record)
+        env["year"] = year
+        program = self.programs[(validator.name, regime)]
+        trace: list[Any] = []
+        try:
+            value = program.run(env, trace)
+        except EvaluationError as error:
+            raise RecordError("evaluation_error", str(error)) from None
+        return Decision(ident, person, year, program, env, value, trace)
+
+    def _bad_kind(self, kind: Any) -> RecordError:
+        if kind is None:
+            return RecordError(
+                INVALID, f"`kind` is required; it must be one of: {self._kind_list}", "kind"
+            )
+        code = INVALID if type(kind) is not str else UNKNOWN_KIND
+        return RecordError(
+            code, f"`kind` must be one of: {self._kind_list}; got {show(kind)}", "kind"
+        )
+
+    def _no_policy(self, year: int) -> str:
+        spans = []
+        for r in self.regimes:
+            first = "" if r.first is None else str(r.first)
+            last = "" if r.last is None else str(r.last)
+            spans.append(f"{r.name} {first}..{last}")
+        return (
+            f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: "
+            + ", ".join(spans)
+        )
+
+
+def usable_id(ident: Any) -> bool:
+    """An id is a text, or an integer within the limits (so that it can be echoed)."""
+    return type(ident) is str or (type(ident) is int and -LIMIT < ident < LIMIT)

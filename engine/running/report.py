@@ -94,18 +94,19 @@ class Reporter:
         decide = self.policy.decide
         for position, record in numbered:
             try:
-                ident, person, year, program, value, _ = decide(record, position)
+                decision = decide(record, position)
             except RecordError as error:
                 errors.append(
                     {"scope": "error", **self.policy.error_result(record, position, error)}
                 )
                 continue
+            person, value = decision.person, decision.value
             if person is None:
-                errors.append(self._no_person(ident))
+                errors.append(self._no_person(decision.id))
                 continue
-            totals = people.setdefault(person, {}).setdefault(year, {})
+            totals = people.setdefault(person, {}).setdefault(decision.year, {})
             if type(value) is not NotCounted:
-                category = program.category
+                category = decision.program.category
                 totals[category] = totals.get(category, 0) + value
         for person in sorted(people):
             yield from self.person_rows(person, people[person], traces)

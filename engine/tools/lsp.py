@@ -16,11 +16,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from engine.assembly.assemble import assemble, parse_sources
-from engine.checking.check import check
+from engine.assembly.assemble import parse_sources
 from engine.checking.symbols import Symbols, collect
+from engine.pipeline.driver import analyze
 from engine.syntax import ast
-from engine.syntax.diagnostics import Diagnostic, PolicyError
+from engine.syntax.diagnostics import Diagnostic
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
 
@@ -63,11 +63,7 @@ def _to_lsp(d: Diagnostic) -> types.Diagnostic:
 def diagnostics_for(path: Path) -> dict[str, list[Diagnostic]]:
     """Every file of the policy of `path`, with its diagnostics (maybe none)."""
     sources = _sources(path)
-    try:
-        assembly = assemble(sources)
-        _, found = check([ast.Module("", tuple(assembly.declarations))])
-    except PolicyError as error:
-        found = error.diagnostics
+    found = analyze(sources).diagnostics
     by_file: dict[str, list[Diagnostic]] = {name: [] for name in sources}
     for d in found:
         if d.span is not None and d.span.file in by_file:
@@ -107,9 +103,10 @@ def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> Non
 def _symbols(uri: str) -> Symbols:
     fs_path = to_fs_path(uri) or uri
     sources = _sources(Path(fs_path))
-    try:
-        modules = [ast.Module("", tuple(assemble(sources).declarations))]
-    except PolicyError:
+    analysis = analyze(sources)
+    if analysis.assembly is not None:
+        modules = [ast.Module("", tuple(analysis.assembly.declarations))]
+    else:
         modules = parse_sources(sources)[0]  # what parses, for hover while a file is broken
     return collect(modules)[0]
 
