@@ -6,6 +6,8 @@ steps and exports the JSON Schema of its records. Several paths, or a set file, 
 `PolicySet`: the same interface, each record decided by the policy in force in its year.
 """
 
+__version__ = "0.1.0"  # the distribution's version, as in pyproject.toml
+
 from engine.pipeline.policy import Policy, load
 from engine.pipeline.policyset import PolicySet
 from engine.running.compile import EvaluationError
@@ -19,5 +21,6 @@ __all__ = [
     "PolicyError",
     "PolicySet",
     "RecordError",
+    "__version__",
     "load",
 ]

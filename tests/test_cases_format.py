@@ -62,14 +62,14 @@ def test_cli_test_prints_summary_and_fails(
     )
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "1 passed, 1 failed"
+    assert out.splitlines()[-1].startswith("1 passed, 1 failed — binzhou ")
     assert "a.error: expected 'invalid_record', got nothing" in out
 
 
 def test_cli_test_runs_the_project_cases(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
-    assert last.endswith(" passed, 0 failed")
+    assert " passed, 0 failed — binzhou " in last
 
 
 TABLE = """cases:
@@ -127,7 +127,7 @@ def test_params_override_for_one_case(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "error[unknown-name]: the override names no parameter `min_word`" in out
     assert "did you mean `min_words`?" in out
-    assert out.splitlines()[-1] == "2 passed, 1 failed"
+    assert out.splitlines()[-1].startswith("2 passed, 1 failed — binzhou ")
 
 
 def test_expect_report_mismatch_names_the_row(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_coverage_below_minimum_fails(tmp_path: Path, capsys: pytest.CaptureFixt
     path = write(tmp_path, TABLE.replace("31", "30"))
     assert main(["test", str(path), "--coverage", "--min", "50"]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "1 passed, 0 failed"
+    assert out[-1].startswith("1 passed, 0 failed — binzhou ")
     assert out[-2] == "coverage is below the minimum of 50%"
     assert any(
         line.startswith("not reached: ") and "rule `paper` in `hours`" in line for line in out

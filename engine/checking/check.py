@@ -80,10 +80,11 @@ def check_names(ctx: Context) -> None:
     """No declaration takes a keyword's name, nor (where expressions name it) a builtin's."""
     symbols = ctx.symbols
     words = keywords()
-    expression_names = [*symbols.params.values(), *symbols.tables.values(),
-                        *symbols.functions.values()]  # fmt: skip
-    for decl in expression_names:
-        _reserved(ctx, decl.name, decl.span, words | BUILTINS.keys())
+    expression_names: list[ast.Param | ast.Table | ast.Function] = [
+        *symbols.params.values(), *symbols.tables.values(), *symbols.functions.values()
+    ]  # fmt: skip
+    for named in expression_names:
+        _reserved(ctx, named.name, named.span, words | BUILTINS.keys())
     for fn in symbols.functions.values():
         for p in fn.params:
             _reserved(ctx, p.name, p.span, words | BUILTINS.keys())
@@ -96,13 +97,16 @@ def check_names(ctx: Context) -> None:
         _reserved(ctx, enum.name, enum.span, words)
         for m in enum.members:
             _reserved(ctx, m.name, m.span, words | BUILTINS.keys())
-    others = [*symbols.categories.values(), *symbols.reasons.values(), *symbols.regimes.values()]
+    others: list[ast.Category | ast.Reason | ast.Regime] = [
+        *symbols.categories.values(), *symbols.reasons.values(), *symbols.regimes.values()
+    ]  # fmt: skip
     for other in others:
         _reserved(ctx, other.name, other.span, words)
-    bodies = [(f.body, f.span) for f in symbols.functions.values()]
-    bodies += [(r.body, r.span) for r in symbols.rules]
-    bodies += [(s.body, s.span) for s in [*symbols.summaries, *symbols.windows.values()]]
-    for body, _ in bodies:
+    bodies: list[tuple[ast.Statement | ast.SummaryStatement, ...]] = [
+        *(f.body for f in symbols.functions.values()), *(r.body for r in symbols.rules),
+        *(s.body for s in symbols.summaries), *(w.body for w in symbols.windows.values()),
+    ]  # fmt: skip
+    for body in bodies:
         for stmt in body:
             if isinstance(stmt, ast.Let | ast.Show):
                 _reserved(ctx, stmt.name, stmt.span, words | BUILTINS.keys())
@@ -315,9 +319,9 @@ def _constant_number(ctx: Context, expr: ast.Expr) -> int | Decimal | None:
             inner = _constant_number(ctx, operand)
             return None if inner is None else -inner
         case ast.Name(name):
-            value = ctx.params.get(name)
-            if isinstance(value, int | Decimal) and not isinstance(value, bool):
-                return value
+            param = ctx.params.get(name)
+            if isinstance(param, int | Decimal) and not isinstance(param, bool):
+                return param
     return None
 
 
@@ -376,9 +380,9 @@ def check_kinds(ctx: Context) -> None:
                 if spec is not None:
                     fields[decl.name] = spec
             requires.extend(part.requires)
-        spec = KindSpec(kind.name, kind.label, fields, tuple(requires), kind.span)
-        _check_requires(ctx, spec)
-        ctx.kinds[kind.name] = spec
+        checked = KindSpec(kind.name, kind.label, fields, tuple(requires), kind.span)
+        _check_requires(ctx, checked)
+        ctx.kinds[kind.name] = checked
 
 
 def _like_chain(ctx: Context, kind: ast.Kind) -> list[ast.Kind] | None:
@@ -438,7 +442,8 @@ def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty) -> object:
     if expected is None or not isinstance(expr, expected):
         ctx.error("type", f"the default must be {ty}", expr.span)
         return None
-    return expr.value  # type: ignore[attr-defined]
+    assert isinstance(expr, ast.Number | ast.Bool | ast.Text)
+    return expr.value
 
 
 def _check_requires(ctx: Context, kind: KindSpec) -> None:
@@ -447,7 +452,7 @@ def _check_requires(ctx: Context, kind: KindSpec) -> None:
     checker = ctx.checker
     checker.groups = kind.exactly_one_groups()
     scope = record_scope(kind)
-    conditions = []
+    conditions: list[tuple[ast.Require | ast.RequireOne, tree.Node | None]] = []
     for req in kind.requires:
         if isinstance(req, ast.RequireOne):
             conditions.append((req, None))
@@ -598,14 +603,14 @@ def check_rules(ctx: Context) -> None:
                 ctx.rules[(rule.kind, regime)] = CheckedRule(rule, body)
     in_force = [r.name for r in symbols.in_force()]
     written = {(r.kind, regime) for r in symbols.rules for regime in r.regimes or symbols.regimes}
-    for kind in symbols.kinds.values():
+    for declared in symbols.kinds.values():
         for regime in in_force:
-            if (kind.name, regime) not in written:
+            if (declared.name, regime) not in written:
                 ctx.error(
                     "missing-rule",
-                    f"kind `{kind.name}` has no rule for regime `{regime}`",
-                    kind.span,
-                    f"add `rule {kind.name} in {regime} {{ … }}`",
+                    f"kind `{declared.name}` has no rule for regime `{regime}`",
+                    declared.span,
+                    f"add `rule {declared.name} in {regime} {{ … }}`",
                 )
 
 

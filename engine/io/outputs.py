@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.running.jsonout import dumps
+from engine.running.protocol import Decides
 from engine.syntax import ast
 from engine.syntax.diagnostics import display_width
 
@@ -24,7 +25,7 @@ RESULT_COLUMNS = ["id", "person", "year", "kind", "regime", "unit", "category", 
 OUTPUTS = (".jsonl", ".csv", ".xlsx")
 
 
-def report_columns(policy: Any) -> list[str]:
+def report_columns(policy: Decides) -> list[str]:
     """scope, who and when, every shown value, requirements and shortfalls, errors (for a
     set, those of every policy in it)."""
     shows: list[str] = []
@@ -53,7 +54,7 @@ def _summaries(model: Any) -> list[Any]:
     return list(model.summaries.values()) + list(model.windows.values())
 
 
-def labels(policy: Any) -> dict[str, str]:
+def labels(policy: Decides) -> dict[str, str]:
     """Column → label, from the policy's `labels` and the labels of shown values."""
     out: dict[str, str] = {}
     for member in policy.members:

@@ -20,6 +20,7 @@ import yaml
 from engine.assembly.inherit import years_text
 from engine.io.schema import DRAFT
 from engine.running.jsonout import dumps
+from engine.running.protocol import Member
 from engine.running.records import NO_POLICY, UNKNOWN_KIND, RecordError, year_of
 from engine.running.report import Reporter
 from engine.syntax.ast import Span
@@ -32,7 +33,7 @@ SET_KEYS = {"name", "label", "policies"}
 class PolicySet:
     """Policies that together cover a span of years, one in force in each year."""
 
-    def __init__(self, members: list[Any], name: str | None = None, label: str | None = None):
+    def __init__(self, members: list[Member], name: str | None = None, label: str | None = None):
         self.members = sorted(members, key=lambda p: -(10**9) if p.years[0] is None else p.years[0])
         self.name = name or "+".join(m.name for m in self.members)
         self.label = label or self.members[-1].label
@@ -40,13 +41,13 @@ class PolicySet:
         self.version = hashlib.sha256(versions.encode()).hexdigest()[:12]
         self.sources = {k: v for m in self.members for k, v in m.sources.items()}
         self.years = (self.members[0].years[0], self.members[-1].years[1])
-        self._by_year: dict[int, Any] = {}
+        self._by_year: dict[int, Member] = {}
         self._reporter: Reporter | None = None
         overlaps = _overlaps(self.members)
         if overlaps:
             raise PolicyError(overlaps, self.sources)
 
-    def member_for(self, year: int) -> Any | None:
+    def member_for(self, year: int) -> Member | None:
         """The member in force in `year`, if any."""
         found = self._by_year.get(year)
         if found is None:  # the latest to start: an open policy ends where the next begins
@@ -55,7 +56,7 @@ class PolicySet:
                 self._by_year[year] = found
         return found
 
-    def member_named(self, name: str | None) -> Any:
+    def member_named(self, name: str | None) -> Member:
         return next((m for m in self.members if m.name == name), self.members[-1])
 
     def regime_for(self, year: int) -> str | None:
@@ -63,7 +64,7 @@ class PolicySet:
         return member.regime_for(year) if member is not None else None
 
     # ── records ─────────────────────────────────────────────────────────
-    def _member_of(self, record: Any) -> Any | None:
+    def _member_of(self, record: Any) -> Member | None:
         year = year_of(record)
         return self.member_for(year) if year is not None else None
 
@@ -179,7 +180,7 @@ class PolicySet:
         }
 
 
-def _overlaps(members: list[Any]) -> list[Diagnostic]:
+def _overlaps(members: list[Member]) -> list[Diagnostic]:
     diags = []
     for a, b in itertools.pairwise(members):
         (a_first, last), first = a.years, b.years[0]

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import DecimalException
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from engine.checking import tree
 from engine.checking.model import CheckedFunction, Model, TableSpec
@@ -36,9 +36,10 @@ from engine.running.values import (
 from engine.syntax import ast
 from engine.syntax.printer import expr_text
 
-Env = dict[str, Any]
-Trace = list[dict[str, Any]]
+Env = dict[Any, Any]  # names (and a summary's `("sum", name)` totals) to values
+Trace = list[Any]  # the steps, each a read-only `Step`
 Fn = Callable[[Env, Trace], Any]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class EvaluationError(Exception):
@@ -125,7 +126,7 @@ class Compiler:
 
         return noted
 
-    def reached(self, fn: Fn, span: ast.Span, suffix: str, what: str) -> Fn:
+    def reached(self, fn: F, span: ast.Span, suffix: str, what: str) -> F:
         """`fn` as is, or (measuring coverage) noting that it ran."""
         coverage = self.coverage
         if coverage is None:
@@ -137,7 +138,7 @@ class Compiler:
             hits.add(key)
             return fn(env, tr)
 
-        return noted
+        return cast(F, noted)
 
     def programs(self) -> dict[tuple[str, str], Program]:
         out = {}
@@ -195,7 +196,7 @@ class Compiler:
                         trace.append(make(met))
                     required.append((name, achieved, needed, met))
                     continue
-                value = env[name] = fn(env, sink)  # type: ignore[index]
+                value = env[name] = fn(env, sink)
                 if trace is not None:
                     trace.append(make(value))
                 if kind == "show":
@@ -237,7 +238,7 @@ class Compiler:
                 value = self.expr(stmt.value, regime, cite)
                 quiet = let.cite is None and isinstance(stmt.value, tree.Lookup | tree.Call)
                 text = f"{stmt.name} = {expr_text(let.value)}"
-                how = ("let", stmt.name, stmt.value)
+                how: tuple[Any, ...] = ("let", stmt.name, stmt.value)
                 make = None if quiet else step_maker(text, cite_for(let.cite, regime, cite), how)
                 steps.append((True, stmt.name, value, None, make))
             else:
@@ -250,9 +251,7 @@ class Compiler:
                 how = ("when", stmt.condition, stmt.result)
                 steps.append((False, "", cond, res, step_maker(text, cite, how)))
         final_fn = self.expr(body.result, regime, cite)
-        final_step = (
-            step_maker(final, cite, ("amount", body.result)) if final is not None else None
-        )
+        final_step = step_maker(final, cite, ("amount", body.result)) if final is not None else None
         plan = tuple(steps)
         if not plan:
             if final_step is None:
@@ -308,7 +307,7 @@ class Compiler:
         """One closure per node; `regime` and `cite` decide the citation keys of steps."""
         match e:
             case tree.Const(value=value) | tree.Param(value=value):
-                return lambda env, tr, v=value: v
+                return _constant(value)
             case tree.Var(name=name):
                 return lambda env, tr: env[name]
             case tree.Total(name=name):
@@ -525,6 +524,10 @@ class Compiler:
         return bracket
 
 
+def _constant(value: Any) -> Fn:
+    return lambda env, tr: value
+
+
 def _leaf(e: tree.Node) -> tuple[str, Any] | None:
     """`("var", name)` or `("const", value)` for the simplest operands, else None."""
     match e:
@@ -535,7 +538,7 @@ def _leaf(e: tree.Node) -> tuple[str, Any] | None:
     return None
 
 
-def located(fn: Fn, span: ast.Span, what: str) -> Fn:
+def located(fn: F, span: ast.Span, what: str) -> F:
     """`fn`, with any failure it did not expect turned into an `EvaluationError` at `span`:
     the one place where run-time failures get their location."""
 
@@ -548,7 +551,7 @@ def located(fn: Fn, span: ast.Span, what: str) -> Fn:
             message = f"{what} could not be evaluated ({type(error).__name__}: {error})"
             raise EvaluationError(message, span) from error
 
-    return run
+    return cast(F, run)
 
 
 def _key_text(key: Any) -> str:

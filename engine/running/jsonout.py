@@ -68,7 +68,7 @@ def _key(key: str) -> str:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_as_float)
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_string = json.encoder.encode_basestring
 # the C encoder made once (`JSONEncoder.encode` makes one per call); the values written
 # here hold no cycles, so it is made without the check for them
 _C_MAKE = json.encoder.c_make_encoder  # type: ignore[attr-defined]

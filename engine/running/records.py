@@ -57,7 +57,9 @@ def show(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:40] + "…"
         return f'"{shown}" (a text)'
     if isinstance(value, Decimal):
-        if value.is_finite() and abs(value.adjusted()) < 30 and value.as_tuple().exponent > -30:
+        exponent = value.as_tuple().exponent
+        small = isinstance(exponent, int) and exponent > -30
+        if value.is_finite() and abs(value.adjusted()) < 30 and small:
             return format(value, "f")
         return f"{value:.6E}" if value.is_finite() else str(value)
     if isinstance(value, int):
@@ -100,7 +102,7 @@ def _within_limits(value: int | Decimal) -> bool:
 
 def _beyond_limits(value: int | Decimal) -> str | None:
     """Which limit a number breaks, in words, or None."""
-    if type(value) is int:
+    if isinstance(value, int):
         too_large = not -LIMIT < value < LIMIT
     elif not value.is_finite():
         return "numbers are finite"
@@ -361,6 +363,7 @@ class Decision:
 def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
     """The contract's result of a decision: the one place it is written."""
     program, value = decision.program, decision.value
+    amount: int | Decimal
     if type(value) is NotCounted:
         amount, counted = 0, False
     else:

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.running.compile import Requirement, SummaryProgram
 from engine.running.jsonout import dumps, loads
+from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
 from engine.running.values import NotCounted, amount_value
 
@@ -63,7 +64,7 @@ class Spool:
 class _Summaries:
     """One policy's compiled year summaries (by regime) and windows."""
 
-    def __init__(self, policy: Any) -> None:
+    def __init__(self, policy: Member) -> None:
         model, compiler = policy.model, policy.compiler
         in_force = {r.name for r in policy.regimes}
         self.policy = policy
@@ -82,7 +83,7 @@ class Reporter:
     """Builds report rows with the compiled summaries of a policy, or of each policy of a
     set (a person-year is summed up by the policy in force in that year)."""
 
-    def __init__(self, policy: Any) -> None:
+    def __init__(self, policy: Decides) -> None:
         self.policy = policy
         self.summaries = {id(m): _Summaries(m) for m in policy.members}
 

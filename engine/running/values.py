@@ -54,9 +54,10 @@ def amount_value(value: Any) -> int | Decimal:
     """An amount as results show it: whole numbers as integers, else exact decimals."""
     if type(value) is int:
         return value
-    if value == value.to_integral_value():
-        return int(value)
-    return value.normalize()
+    number: Decimal = value
+    if number == number.to_integral_value():
+        return int(number)
+    return number.normalize()
 
 
 def shown_value(value: Any) -> Any:

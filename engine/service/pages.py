@@ -9,8 +9,8 @@ policy gives another form: nothing about a policy is written in it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from engine.running.protocol import Decides
 from engine.views.document import Document, html_page
 
 UI = Path(__file__).resolve().parent / "ui"
@@ -20,6 +20,6 @@ def index_page() -> bytes:
     return (UI / "index.html").read_bytes()
 
 
-def document_page(policy: Any) -> str:
+def document_page(policy: Decides) -> str:
     blocks = [block for member in policy.members for block in Document(member).blocks()]
     return html_page(blocks, policy.label or policy.name)

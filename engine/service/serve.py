@@ -34,6 +34,7 @@ from engine.io.cells import CellReader
 from engine.io.inputs import InputError, read_records
 from engine.io.outputs import Writer, labels, report_columns
 from engine.running.jsonout import dumps, loads
+from engine.running.protocol import Decides
 from engine.service.decisionlog import DecisionLog, Encoded
 from engine.service.holder import PolicyHolder, now, settle
 from engine.service.metrics import Metrics
@@ -256,7 +257,7 @@ class Service:
         return b"".join(chunks)
 
     # ── the work of each endpoint (run in a worker thread) ─────────────────
-    def evaluate(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> bytes:
+    def evaluate(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> bytes:
         records = body if isinstance(body, list) else [body]
         decided = list(policy.evaluate_json(enumerate(records, 1)))
         self._count("evaluate", len(records), [code for _, code, _ in decided if code])
@@ -271,7 +272,7 @@ class Service:
         texts = [text for text, _, _ in decided]
         return texts[0] if isinstance(body, dict) else b"[" + b", ".join(texts) + b"]"
 
-    def explain(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def explain(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
         explained = [policy.explain(r, n) for n, r in enumerate(records, 1)]
         self._count(
@@ -290,12 +291,12 @@ class Service:
         )
         return dumps(explained[0]) if isinstance(body, dict) else _array(explained)
 
-    def report(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def report(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
         return _array(self._report(policy, list(enumerate(records, 1)), rid, "report"))
 
     def _report(
-        self, policy: Any, numbered: list[tuple[int, Any]], rid: str, endpoint: str
+        self, policy: Decides, numbered: list[tuple[int, Any]], rid: str, endpoint: str
     ) -> list:
         rows = list(policy.report_numbered(numbered))
         errors = [r["error"]["code"] for r in rows if r["scope"] == "error"]
@@ -304,7 +305,7 @@ class Service:
             self.decisions.write(_report_entries(policy, rid, numbered, rows))
         return rows
 
-    def upload(self, policy: Any, body: bytes, rid: str, params: dict[str, str]) -> str | Reply:
+    def upload(self, policy: Decides, body: bytes, rid: str, params: dict[str, str]) -> str | Reply:
         """A unit's sheet, read as `rules report` reads it: its report as JSON (with the
         columns and their labels), or with `?format=xlsx` as the report's workbook."""
         name = params.get("name") or "upload.xlsx"
@@ -369,16 +370,16 @@ class Service:
             ]
         )
 
-    def schema(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def schema(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps(policy.schema())
 
-    def policies(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def policies(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps(self.holder.describe())
 
-    def health(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def health(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         return dumps({"status": "ok", "policy": policy.name, "version": policy.version})
 
-    def metrics_text(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def metrics_text(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         for result, count in self.holder.reloads.items():
             self.metrics.counters["rules_policy_reloads_total"][(("result", result),)] = count
         info = [
@@ -392,7 +393,7 @@ class Service:
         ]
         return self.metrics.text(info)
 
-    def openapi(self, policy: Any, body: Any, rid: str, params: dict[str, str]) -> str:
+    def openapi(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         cached = self._openapi
         if cached is None or cached[0] != policy.version:
             title = f"rules: {policy.label or policy.name}"
@@ -471,7 +472,7 @@ def _array(texts: list[Any]) -> str:
 
 
 def _report_entries(
-    policy: Any, rid: str, numbered: list[tuple[int, Any]], rows: list[dict[str, Any]]
+    policy: Decides, rid: str, numbered: list[tuple[int, Any]], rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One decision per report row: the person's records it was decided on (for a year
     row, that year's; for a window, all of them), or the invalid record itself."""

@@ -7,6 +7,7 @@ only in layout compare equal. Nodes are inert: no checking or evaluation happens
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -132,7 +133,7 @@ class Has:
     """`has FIELD`: an optional field without a default was given."""
 
     field: str
-    span: Span = field(compare=False, repr=False, kw_only=True)
+    span: Span = dataclasses.field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,8 @@ def _statement(stmt: Any, depth: int) -> list[Line]:
             tail = f" = {expr_text(value)}" if value is not None else ""
             return [(line, f"{pad}show {name}{_label(label)}{tail}")]
         case ast.Requirement(name, label, condition):
-            head = f"{name}{_label(label)}: " if name else ""
-            return [(line, f"{pad}requirement {head}{expr_text(condition)}")]
+            named = f"{name}{_label(label)}: " if name else ""
+            return [(line, f"{pad}requirement {named}{expr_text(condition)}")]
     raise AssertionError(stmt)
 
 

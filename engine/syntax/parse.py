@@ -258,7 +258,7 @@ def _character(char: str) -> str:
 def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
-        char = source[error.pos_in_stream]
+        char = source[error.pos_in_stream or 0]
         span = ast.Span(file, line, column, line, column + 1)
         if char in FULL_WIDTH:
             return Diagnostic(
@@ -555,7 +555,8 @@ class _ToAst(Transformer[Token, Any]):
         return ast.FnParam(str(ch[0]), ch[1], span=self._s(meta))
 
     def return_(self, meta: Any, ch: list[Any]) -> ast.Expr:
-        return ch[0]
+        result: ast.Expr = ch[0]
+        return result
 
     amount = return_
 

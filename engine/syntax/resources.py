@@ -1,7 +1,7 @@
-"""Where the grammar and the bundled policy live.
+"""Where the grammar, the bundled policy and its golden cases live.
 
 In an installed wheel they ship inside the package (`engine/_data/`); in a source
-checkout they are the repository's own `grammar/` and `policies/` folders.
+checkout they are the repository's own `grammar/`, `policies/` and `tests/golden/`.
 """
 
 from __future__ import annotations
@@ -28,3 +28,8 @@ def bundled_policy_path() -> Path:
     """The default policy: the folder named in `policies/DEFAULT`."""
     folder = policies_dir()
     return folder / (folder / "DEFAULT").read_text(encoding="utf-8").strip()
+
+
+def bundled_cases_path() -> Path:
+    """The bundled policy's golden cases."""
+    return _data_dir("tests") / "golden"

@@ -228,16 +228,21 @@ def _expect_row(expected: Any, rows: list[dict[str, Any]], failures: list[str]) 
 
 
 class PolicyCache:
-    """Policies loaded once per path and parameter overrides, for a whole run."""
+    """Policies loaded once per path and parameter overrides, for a whole run. A case that
+    names no policy gets `default` (None: the bundled one)."""
 
-    def __init__(self, coverage: Coverage | None = None) -> None:
-        self.coverage = coverage
+    def __init__(self, coverage: Coverage | None = None, default: Path | None = None) -> None:
+        self.coverage, self.default = coverage, default
         self._loaded: dict[tuple[Path | None, str], Policy] = {}
+        self.used: list[Path | None] = []  # every policy path loaded, in order
 
     def get(self, path: Path | None, params: dict[str, Any] | None = None) -> Policy:
+        path = path or self.default
         key = (path, repr(sorted((params or {}).items())))
         if key not in self._loaded:
             self._loaded[key] = load(path, params or None, self.coverage)
+        if path not in self.used:
+            self.used.append(path)
         return self._loaded[key]
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine import __version__
 from engine.assembly.inherit import years_text
 from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
@@ -23,22 +23,31 @@ from engine.io.progress import Progress
 from engine.pipeline.policy import Decider, load
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps
-from engine.syntax.diagnostics import PolicyError, as_dict, render
+from engine.syntax.diagnostics import Diagnostic, PolicyError, as_dict, render
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
-from engine.syntax.resources import policies_dir
 from engine.tools.cases import Outcome, PolicyCache, run_files
+from engine.tools.workspace import Workspace, find, named, policy_paths, shown
 from engine.views.diff import diff
 from engine.views.diffout import text as diff_text
 from engine.views.diffout import workbook
 from engine.views.document import Document, html_page, markdown
 
 OK, FAILED, USAGE = 0, 1, 2
+INPUT_CODES = ("no-policy", "unreadable", "set-file")  # without a place: the path itself
 
 
-def _policy(args: argparse.Namespace) -> Decider:
-    """The policy of `--policy` (the bundled one if none); a set if given several times."""
-    return load(args.policy)
+def _load(given: str | list[str] | None) -> tuple[Decider, str]:
+    """The policy given (a set if several), else the one being edited; and its name for
+    the closing line."""
+    paths, bundled = policy_paths(given)
+    policy = load(paths)
+    return policy, named(policy, paths, bundled)
+
+
+def _closing(args: argparse.Namespace, name: str) -> None:
+    """The closing line of a command whose stdout carries data: on stderr."""
+    print(f"rules {args.command}: {name}", file=sys.stderr)
 
 
 def _records(args: argparse.Namespace, policy: Decider, progress: Progress) -> Numbered:
@@ -59,7 +68,7 @@ def _writer(args: argparse.Namespace, policy: Decider, report: bool) -> Writer |
 
 
 def _run(args: argparse.Namespace, report: bool) -> int:
-    policy = _policy(args)
+    policy, name = _load(args.policy)
     progress = Progress(sys.stderr, not args.quiet)
     numbered = _records(args, policy, progress)
     rows = policy.report_numbered(numbered) if report else policy.evaluate_numbered(numbered)
@@ -83,6 +92,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
             writer.close()
     if table_rows is not None:
         _print_table(policy, table_rows)
+    _closing(args, name)
     return status
 
 
@@ -112,35 +122,35 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
-        policy = load(args.path)
+        policy, name = _load(args.path)
     except PolicyError as error:
         if args.format == "json":
             print(json.dumps([as_dict(d) for d in error.diagnostics], ensure_ascii=False, indent=2))
         else:
             print(error)
             print(f"{len(error.diagnostics)} error(s)")
-        return FAILED
+        unreadable = any(d.code in INPUT_CODES and d.span is None for d in error.diagnostics)
+        return USAGE if unreadable else FAILED
     if args.format == "json":
         print("[]")
+        _closing(args, name)
         return OK
     for member in policy.members:
         model = member.model
         base = f", extends {member.lineage.base}" if member.lineage else ""
+        head = name if member is policy else f"{member.name} {member.version}"
         print(
-            f"{member.name} {member.version}: ok — {len(member.sources)} files{base}, "
+            f"{head}: ok — {len(member.sources)} files{base}, "
             f"years {years_text(member.years)}, {len(model.kinds)} kinds, "
             f"{len(model.tables)} tables, {len(model.rules)} rules"
         )
     if len(policy.members) > 1:
-        print(
-            f"{policy.name} {policy.version}: ok — {len(policy.members)} policies, "
-            f"years {years_text(policy.years)}"
-        )
+        print(f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}")
     return OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    policy = _policy(args)
+    policy, name = _load(args.policy)
     try:
         schema = policy.schema(args.kind)
     except KeyError:
@@ -151,14 +161,17 @@ def cmd_schema(args: argparse.Namespace) -> int:
         if args.compact
         else json.dumps(json.loads(dumps(schema)), ensure_ascii=False, indent=2)
     )
+    _closing(args, name)
     return OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.paths] or [default_cases()]
+    here = find()
+    paths = [Path(p) for p in args.paths] or [_cases(here)]
     coverage = Coverage() if args.coverage else None
+    cache = PolicyCache(coverage, here.policy)
     passed = failed = 0
-    for outcome in run_files(paths, PolicyCache(coverage)):
+    for outcome in run_files(paths, cache):
         if isinstance(outcome, Outcome) and outcome.passed:
             passed += 1
             if args.verbose:
@@ -179,19 +192,38 @@ def cmd_test(args: argparse.Namespace) -> int:
         if args.min is not None and coverage.percent < args.min:
             print(f"coverage is below the minimum of {args.min:g}%")
             status = FAILED
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed{_tested(cache, here)}")
     return status
+
+
+def _cases(here: Workspace) -> Path:
+    """The golden cases of the policy being edited (relative to here when inside)."""
+    if here.cases is None:
+        raise InputError(
+            f"no golden cases for `{shown(here.policy)}`: no `cases/` or `tests/golden/` "
+            "folder; name case files or folders"
+        )
+    return Path(shown(here.cases))
+
+
+def _tested(cache: PolicyCache, here: Workspace) -> str:
+    """` — ` and the policies the cases ran against (none if no case ran)."""
+    names = [
+        named(cache.get(path), [path], here.bundled and path == here.policy)
+        for path in list(cache.used)
+        if path is not None
+    ]
+    return " — " + ", ".join(names) if names else ""
 
 
 def _relative(place: str) -> str:
     """A `file:line:col` place, its file relative to the working folder when inside it."""
     file, _, rest = place.partition(":")
-    shown = os.path.relpath(file)
-    return f"{file if shown.startswith('..') else shown}:{rest}"
+    return f"{shown(file)}:{rest}"
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    policy = _policy(args)
+    policy, name = _load(args.policy)
     numbered = _records(args, policy, Progress(sys.stderr, False))
     status = OK
     if args.report:
@@ -211,6 +243,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                     if args.format == "json"
                     else f"记录 {row['id']}：{row['error']['message']}"
                 )
+        _closing(args, name)
         return status
     for position, record in numbered:
         explained = policy.explain(record, position)
@@ -218,15 +251,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
             status = FAILED
         text = policy.explainer(explained.get("policy")).text
         print(dumps(explained) if args.format == "json" else text(explained))
+    _closing(args, name)
     return status
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.paths] or [policies_dir()]
+    paths = [Path(p) for p in args.paths] or [Path(shown(find().sources))]
     files = [f for p in paths for f in (sorted(p.rglob("*.rules")) if p.is_dir() else [p])]
     changed, broken = [], 0
     for file in files:
-        source = file.read_text(encoding="utf-8")
+        source = _source(file)
+        if source is None:
+            broken += 1
+            continue
         try:
             formatted = format_module(parse(source, str(file)), source)
         except PolicySyntaxError as error:
@@ -255,6 +292,21 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return FAILED if changed and (args.check or args.diff) else OK
 
 
+def _source(file: Path) -> str | None:
+    """A file's text; None, with a diagnostic on stderr, if it cannot be read."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        problem, hint = f"not UTF-8: byte 0x{byte:02x} at offset {error.start}", "save it as UTF-8"
+    except FileNotFoundError:
+        problem, hint = "no such file or folder", None
+    except OSError as error:
+        problem, hint = f"cannot read: {(error.strerror or str(error)).lower()}", None
+    print(f"{file}: " + render(Diagnostic("unreadable", problem, None, hint), {}), file=sys.stderr)
+    return None
+
+
 def cmd_lsp(args: argparse.Namespace) -> int:
     from engine.tools.lsp import main as serve  # pygls loads only for the server
 
@@ -262,7 +314,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
-    policy = load(args.policy_path)
+    policy, name = _load(args.policy_path)
     blocks = [block for member in policy.members for block in Document(member).blocks()]
     title = policy.label or policy.name
     text = html_page(blocks, title) if args.html else markdown(blocks)
@@ -270,6 +322,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text, encoding="utf-8")
+    _closing(args, name)
     return OK
 
 
@@ -327,11 +380,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise InputError("--hash-person goes with --decision-log")
         salt = read_salt(Path(args.salt_file) if args.salt_file else log_path.with_suffix(".salt"))
     options = Options(args.max_body, args.max_records, token, args.reload_every)
-    service = build(args.policy, options, log_path, salt, args.fsync)
+    paths, bundled = policy_paths(args.policy)
+    service = build([str(p) for p in paths], options, log_path, salt, args.fsync)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    policy = service.holder.current
+    name = named(service.holder.current, paths, bundled)
     print(
-        f"rules serve: {policy.name} {policy.version} on http://{args.host}:{args.port}",
+        f"rules serve: {name} on http://{args.host}:{args.port}",
         file=sys.stderr,
         flush=True,
     )
@@ -346,13 +400,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return OK
 
 
-def default_cases() -> Path:
-    """The project's own golden cases: `tests/golden` beside the policies."""
-    return policies_dir().parent / "tests" / "golden"
-
-
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="rules", description="Evaluate records against a policy.")
+    top = argparse.ArgumentParser(
+        prog="rules",
+        description="Evaluate records against a policy.",
+        epilog="The policy here (what a command uses when no policy is named): the nearest "
+        "folder, from the working folder up, that holds .rules files with a `policy` line or "
+        "is a repository with policies/DEFAULT; else the bundled copy. Closing lines name it.",
+    )
+    top.add_argument("--version", action="version", version=f"rules {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
@@ -367,7 +423,7 @@ def parser() -> argparse.ArgumentParser:
             "--policy",
             metavar="PATH",
             action="append",
-            help="policy folder, file or set file (default: bundled); several times for a "
+            help="policy folder, file or set file (default: the one here); several times for a "
             "set: each record goes to the policy in force in its year",
         )
 
@@ -394,9 +450,7 @@ def parser() -> argparse.ArgumentParser:
         help="JSON Lines (default), or a table to read",
     )
     p = command("check", cmd_check, "parse and check policy files; print every diagnostic")
-    p.add_argument(
-        "path", nargs="?", metavar="PATH", help="policy folder or file (default: bundled)"
-    )
+    p.add_argument("path", nargs="?", metavar="PATH", help="policy folder or file (default: here)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p = command("schema", cmd_schema, "the JSON Schema of records, derived from the policy")
     p.add_argument("kind", nargs="?", metavar="KIND", help="one kind, by name or label")
@@ -409,14 +463,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     with_policy(p)
     p = command("fmt", cmd_fmt, "format .rules files the one canonical way, comments kept")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: policies)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the policy here)"
+    )
     p.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a file would change"
     )
     p.add_argument("--diff", action="store_true", help="change nothing; print what would change")
     command("lsp", cmd_lsp, "a language server for .rules files, on stdin and stdout")
     p = command("doc", cmd_doc, "the policy as a document: enums, tables as grids, rules in words")
-    p.add_argument("policy_path", nargs="?", metavar="POLICY", help="policy folder or file")
+    p.add_argument(
+        "policy_path", nargs="?", metavar="POLICY", help="policy folder or file (default: here)"
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
     p.add_argument("--html", action="store_true", help="one self-contained HTML page")
     p = command("diff", cmd_diff, "what changes between two policies, and its impact on records")
@@ -476,7 +534,9 @@ def parser() -> argparse.ArgumentParser:
         help="look for changed policy files this often; 0: never (default: 1)",
     )
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="case files or folders (default: the cases here)"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.add_argument(
         "--coverage",

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.assembly.grid import VALUE, Grid
 from engine.assembly.inherit import years_text
+from engine.running.protocol import Decides, Member
 from engine.syntax import ast
 from engine.syntax.format import declaration
 from engine.syntax.printer import cell_text, expr_text, type_text
@@ -22,7 +23,7 @@ from engine.syntax.printer import cell_text, expr_text, type_text
 Change = dict[str, Any]
 
 
-def _who(policy: Any) -> dict[str, Any]:
+def _who(policy: Member) -> dict[str, Any]:
     return {
         "name": policy.name,
         "label": policy.label,
@@ -35,7 +36,7 @@ def _source(decl: Any) -> list[str]:
     return [text for _, text in declaration(decl)]
 
 
-def _text_diff(old: Any, new: Any) -> list[str]:
+def _text_diff(old: Member, new: Member) -> list[str]:
     """The changed lines of a declaration, as a unified diff without its file header."""
     lines = difflib.unified_diff(_source(old), _source(new), lineterm="", n=1)
     return [line for line in lines if not line.startswith(("---", "+++"))]
@@ -77,7 +78,7 @@ def _same_rule(a: ast.Rule, b: ast.Rule) -> bool:
 
 
 # ── structure ────────────────────────────────────────────────────────────
-def structure(old: Any, new: Any) -> dict[str, list[Change]]:
+def structure(old: Member, new: Member) -> dict[str, list[Change]]:
     """Every declaration added, removed or changed from `old` to `new`."""
     a, b = old.model, new.model
     sa, sb = a.symbols, b.symbols
@@ -127,7 +128,7 @@ def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change
     return out
 
 
-def _in_force(policy: Any) -> tuple[dict[tuple[str, str], Any], set[str]]:
+def _in_force(policy: Member) -> tuple[dict[tuple[str, str], Any], set[str]]:
     rules = {key: checked.decl for key, checked in policy.model.rules.items()}
     return rules, {r.name for r in policy.regimes}
 
@@ -218,7 +219,7 @@ def _enums(old: dict[str, ast.Enum], new: dict[str, ast.Enum]) -> list[Change]:
 
 
 # ── tables, as grids ─────────────────────────────────────────────────────
-def _tables(old: Any, new: Any) -> list[Change]:
+def _tables(old: Member, new: Member) -> list[Change]:
     ta, tb = old.model.symbols.tables, new.model.symbols.tables
     out = []
     for name in [*ta, *(t for t in tb if t not in ta)]:
@@ -308,7 +309,7 @@ def _outcome(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def impact(old: Any, new: Any, records: Iterable[Any], shift: int = 0) -> dict[str, Any]:
+def impact(old: Decides, new: Decides, records: Iterable[Any], shift: int = 0) -> dict[str, Any]:
     """How the results and the report change for these records; with `shift`, `new`
     sees each record's year that many years later (to try next year's rules on this
     year's records)."""
@@ -401,7 +402,9 @@ def _people(old_rows: list[Any], new_rows: list[Any], shift: int) -> list[dict[s
     return out
 
 
-def diff(old: Any, new: Any, records: Iterable[Any] | None = None, shift: int = 0) -> dict:
+def diff(
+    old: Member, new: Member, records: Iterable[Any] | None = None, shift: int = 0
+) -> dict[str, Any]:
     """The whole comparison: who, the structure, and (given records) the impact."""
     out: dict[str, Any] = {"old": _who(old), "new": _who(new), "structure": structure(old, new)}
     if records is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.assembly.inherit import years_text
+from engine.running.protocol import Member
 from engine.syntax import ast
 from engine.syntax.printer import cell_text, expr_text, type_text
 
@@ -71,7 +72,7 @@ def _words(stmt: Any) -> str:
 class Document:
     """Builds the blocks of a policy's document."""
 
-    def __init__(self, policy: Any) -> None:
+    def __init__(self, policy: Member) -> None:
         self.policy = policy
         self.symbols = policy.model.symbols
         self.notes: dict[str, _Notes] = {

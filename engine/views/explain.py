@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.checking import tree
 from engine.checking.types import NEGATED
+from engine.running.protocol import Member
 from engine.running.records import RecordError
 from engine.running.values import amount_value, value_text
 from engine.syntax import ast
@@ -24,7 +25,7 @@ from engine.syntax.printer import expr_text
 class Explainer:
     """Puts a policy's traces in words."""
 
-    def __init__(self, policy: Any) -> None:
+    def __init__(self, policy: Member) -> None:
         self.policy = policy
         self.symbols = policy.model.symbols
         self.reasons = {r.name: r.label or r.name for r in self.symbols.reasons.values()}
