@@ -60,7 +60,7 @@ class Lineage:
     base_years: tuple[int | None, int | None]
     changes: list[Change] = field(default_factory=list)
     marks: dict[Key, str] = field(default_factory=dict)  # key -> override | extend | add
-    old_cells: dict[int, str] = field(default_factory=dict)  # id(new cell) -> old text
+    old_cells: dict[ast.Span, str] = field(default_factory=dict)  # a new cell's place -> old text
 
     def mark(self, decl: Any) -> str | None:
         """override, extend or add for a declaration this policy changed; else None."""
@@ -157,7 +157,9 @@ class _Merge:
             if isinstance(decl, ast.Rule) and not decl.regimes
             else declaration_keys(decl, self.base_regimes)
         )
-        missing = [k for k in keys if k not in self.index] or ([] if keys else [None])
+        missing: list[Key | None] = [k for k in keys if k not in self.index]
+        if not keys:
+            missing = [None]
         if missing:
             self._missing(what, decl, missing[0], node.span)
             return
@@ -165,7 +167,7 @@ class _Merge:
         if not isinstance(first, type(decl)):
             self.error(
                 "override-missing",
-                f"`{decl.name}` of the base policy is a {WHAT[type(first)]}, not a {what}",
+                f"`{_name_of(decl)}` of the base policy is a {WHAT[type(first)]}, not a {what}",
                 node.span,
             )
             return
@@ -225,13 +227,15 @@ class _Merge:
         self.added.append(decl)
         for key in declaration_keys(decl, regimes):
             self.lineage.marks[key] = "add"
-        what = WHAT.get(type(decl))
-        if what is not None:
-            self.change("add", what, _name_of(decl), None, _summary_of(decl), decl.span)
+        added = WHAT.get(type(decl))
+        if added is not None:
+            self.change("add", added, _name_of(decl), None, _summary_of(decl), decl.span)
 
     def extend(self, node: ast.EnumExtension | ast.KindExtension) -> None:
-        is_enum = isinstance(node, ast.EnumExtension)
-        what, name = ("enum", node.enum) if is_enum else ("kind", node.kind)
+        if isinstance(node, ast.EnumExtension):
+            what, name = "enum", node.enum
+        else:
+            what, name = "kind", node.kind
         key = (what, name)
         if key not in self.index:
             names = [k[1] for k in self.index if k[0] == what]
@@ -285,7 +289,7 @@ class _Merge:
 
     # ── the merged policy ──────────────────────────────────────────────────
     def declarations(self) -> list[ast.Declaration]:
-        enums = {k[1]: d for k, d in self.index.items() if k[0] == "enum"}
+        enums = {k[1]: d for k, d in self.index.items() if isinstance(d, ast.Enum)}
         enums.update({k[1]: d for k, d in self.replaced.items() if k[0] == "enum"})
         enums.update({k[1]: d for k, d in self.extended.items() if k[0] == "enum"})
         enums.update({d.name: d for d in self.added if isinstance(d, ast.Enum)})
@@ -343,8 +347,8 @@ class _Merge:
                 seen[where] = new.span
                 action = "add" if old is None else "override"
                 old_text = None if old is None else cell_text(old)
-                if old is not None:
-                    self.lineage.old_cells[id(new)] = old_text
+                if old_text is not None:
+                    self.lineage.old_cells[new.span] = old_text
                 self.change(
                     action,
                     "cell",
@@ -477,7 +481,7 @@ def _name_of(decl: Any) -> str:
         return decl.kind + (f" in {', '.join(decl.regimes)}" if decl.regimes else "")
     if isinstance(decl, ast.Summary):
         return ", ".join(decl.regimes)
-    return decl.name
+    return str(decl.name)
 
 
 def _summary_of(decl: Any) -> str | None:

@@ -22,6 +22,7 @@ from engine.pipeline.policyset import PolicySet, read_set_file
 from engine.running.compile import Compiler, Program
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps, scalar_text
+from engine.running.protocol import Decides
 from engine.running.records import Decision, RecordError, RecordPath, result_of, usable_id
 from engine.running.report import Reporter
 from engine.syntax import ast
@@ -37,7 +38,7 @@ def load(
     path: str | Path | Sequence[str | Path] | None = None,
     params: Mapping[str, Any] | None = None,
     coverage: Coverage | None = None,
-) -> Decider:
+) -> Decides:
     """Read, check and compile a policy (default: the bundled one), and the policy it
     extends if any. Several paths, or a set file (`.yaml` listing policy folders), give a
     `PolicySet`. `params` overrides parameter values (what-if); `coverage` records which
@@ -45,11 +46,12 @@ def load(
     if isinstance(path, list | tuple):
         if len(path) == 1:
             return load(path[0], params, coverage)
-        return PolicySet([load(p, params, coverage) for p in path])
-    root = Path(path) if path is not None else bundled_policy_path()
+        return PolicySet([m for p in path for m in load(p, params, coverage).members])
+    root = Path(path) if isinstance(path, str | Path) else bundled_policy_path()
     if root.suffix in SET_SUFFIXES and root.is_file():
         paths, name, label = read_set_file(root)
-        return PolicySet([load(p, params, coverage) for p in paths], name, label)
+        members = [m for p in paths for m in load(p, params, coverage).members]
+        return PolicySet(members, name, label)
     sources = read_sources(root)
     fallback = root.stem if root.is_file() else root.name
     return from_sources(sources, fallback, params, coverage)
@@ -209,6 +211,3 @@ class Policy:
     def schema(self, kind: str | None = None) -> dict[str, Any]:
         """The JSON Schema (draft 2020-12) of the records this policy accepts."""
         return record_schema(self.name, self.model, self.regimes, kind)
-
-
-Decider = Policy | PolicySet  # what decides records: one policy, or a set by year

@@ -20,12 +20,12 @@ import yaml
 from engine.assembly.inherit import years_text
 from engine.io.schema import DRAFT
 from engine.running.jsonout import dumps
-from engine.running.protocol import Member
+from engine.running.protocol import Explains, Member
 from engine.running.records import NO_POLICY, UNKNOWN_KIND, RecordError, year_of
 from engine.running.report import Reporter
 from engine.syntax.ast import Span
 from engine.syntax.diagnostics import Diagnostic, PolicyError
-from engine.views.explain import Explainer, error_explanation
+from engine.views.explain import error_explanation
 
 SET_KEYS = {"name", "label", "policies"}
 
@@ -96,6 +96,7 @@ class PolicySet:
         member = self._member_of(record)
         if member is None:
             self.decide(record, position)  # raises the record's error
+            raise AssertionError("a record no member takes has an error")
         try:
             return member.evaluate(record, position)
         except RecordError as error:
@@ -147,7 +148,7 @@ class PolicySet:
             return error_explanation(record, position, error)
         raise AssertionError("a record no member takes has an error")
 
-    def explainer(self, name: str | None = None) -> Explainer:
+    def explainer(self, name: str | None = None) -> Explains:
         return self.member_named(name).explainer()
 
     # ── reports and schema ──────────────────────────────────────────────

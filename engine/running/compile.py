@@ -394,7 +394,9 @@ class Compiler:
         signature = function.signature
         body = self._function(function, regime)
         checks = [(p[0], within(p[3]), p[3]) for p in signature.params if p[3] != EVERYTHING]
-        step_cite = cite_for(function.decl.cite, regime, "")
+        regimes = self.model.symbols.regimes
+        fallback = cite_for(regimes[regime].cite, regime, "") if regime else ""
+        step_cite = cite_for(function.decl.cite, regime, fallback)
         fname, span = e.function, e.source.span
         names = tuple(p[0] for p in signature.params)
         memo: dict[tuple[Any, ...], tuple[Any, list[Step]]] = {}

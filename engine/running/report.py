@@ -17,6 +17,7 @@ from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
 from engine.running.values import NotCounted, amount_value
+from engine.syntax import ast
 
 Totals = dict[str, Any]  # category -> total of counted amounts
 
@@ -72,10 +73,11 @@ class _Summaries:
         self.years = {
             r: compiler.summary(s, r) for r, s in model.summaries.items() if r in in_force
         }
+        windows = [(w, w.decl) for w in model.windows.values()]
         self.windows = [
-            (w.decl, compiler.summary(w, w.decl.regime))
-            for w in model.windows.values()
-            if w.decl.regime in self.years
+            (decl, compiler.summary(w, decl.regime))
+            for w, decl in windows
+            if isinstance(decl, ast.Window) and decl.regime in self.years
         ]
 
 
@@ -127,7 +129,8 @@ class Reporter:
         used: dict[int, set[str]] = {}  # id(policy) -> its regimes this person has years in
         for year in sorted(years):
             member = self.policy.member_for(year)
-            regime = member.regime_for(year)
+            regime = member.regime_for(year) if member is not None else None
+            assert member is not None and regime is not None  # the year of a decided record
             used.setdefault(id(member), set()).add(regime)
             summaries = self.summaries[id(member)]
             row: dict[str, Any] = {"scope": "year", "person": person, "year": year,

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.pipeline.policy import SET_SUFFIXES, Decider, load
+from engine.pipeline.policy import SET_SUFFIXES, load
+from engine.running.protocol import Decides
 from engine.syntax.diagnostics import PolicyError, as_dict
 from engine.syntax.resources import bundled_policy_path
 
@@ -40,7 +41,7 @@ def now() -> str:
 class PolicyHolder:
     def __init__(self, paths: list[str] | None) -> None:
         self.paths = paths
-        self.current: Decider = load(paths)
+        self.current: Decides = load(paths)
         self.loaded_at = now()
         self.status: dict[str, Any] = {"result": "ok", "at": self.loaded_at, "diagnostics": []}
         self.reloads = {"ok": 0, "failed": 0}
@@ -50,7 +51,7 @@ class PolicyHolder:
     def _watched(self) -> list[Path]:
         """The policy folders in use (a base's included) and any set file."""
         folders = {Path(name).parent for name in self.current.sources}
-        given = [Path(p) for p in self.paths or [bundled_policy_path()]]
+        given = [Path(p) for p in self.paths] if self.paths else [bundled_policy_path()]
         sets = [p for p in given if p.suffix in SET_SUFFIXES]
         return sorted(folders) + sets
 

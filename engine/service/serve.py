@@ -199,7 +199,8 @@ class Service:
         media = endpoint.media if status == 200 else JSON
         if isinstance(text, Reply):
             headers.update(text.headers)
-            text, media = text.content, text.media
+            media = text.media
+            text = text.content
         return Response(text, status, headers, media_type=media)
 
     @staticmethod
@@ -297,7 +298,7 @@ class Service:
 
     def _report(
         self, policy: Decides, numbered: list[tuple[int, Any]], rid: str, endpoint: str
-    ) -> list:
+    ) -> list[dict[str, Any]]:
         rows = list(policy.report_numbered(numbered))
         errors = [r["error"]["code"] for r in rows if r["scope"] == "error"]
         self._count(endpoint, len(numbered), errors)

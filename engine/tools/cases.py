@@ -20,8 +20,9 @@ from typing import Any
 import yaml
 
 from engine.io.inputs import yaml_values
-from engine.pipeline.policy import Policy, load
+from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
+from engine.running.protocol import Decides
 from engine.syntax.diagnostics import PolicyError
 
 FILE_KEYS = {"policy", "cases"}
@@ -79,7 +80,9 @@ def _case_lines(text: str) -> list[int]:
     return lines
 
 
-def _table(raw: dict[str, Any], where: str, text: list[str], start: int) -> tuple[list, dict, dict]:
+def _table(
+    raw: dict[str, Any], where: str, text: list[str], start: int
+) -> tuple[list[Any], dict[Any, Any], dict[Any, int]]:
     """Records, expectations and row lines of a table-driven case."""
     each, grid = raw.get("each") or {}, raw.get("table")
     if not isinstance(each, dict) or not isinstance(grid, str):
@@ -154,7 +157,7 @@ def _case(raw: Any, path: Path, line: int, policy: Path | None, text: list[str])
             raise CaseFileError(f"{where}: a table-driven case has no `records` or `expect`")
         records, expect, lines = _table(raw, where, text, line)
     else:
-        records, expect = raw.get("records"), raw.get("expect") or {}
+        records, expect = raw.get("records") or [], raw.get("expect") or {}
     params, report = raw.get("params") or {}, raw.get("expect_report") or []
     if not isinstance(records, list) or not isinstance(expect, dict):
         raise CaseFileError(f"{where}: `records` is a list and `expect` a mapping by id")
@@ -188,7 +191,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
-def run_case(case: Case, policy: Policy) -> Outcome:
+def run_case(case: Case, policy: Decides) -> Outcome:
     outcome = Outcome(case)
     if case.expect:
         results = {r["id"]: r for r in policy.evaluate_many(case.records)}
@@ -233,10 +236,10 @@ class PolicyCache:
 
     def __init__(self, coverage: Coverage | None = None, default: Path | None = None) -> None:
         self.coverage, self.default = coverage, default
-        self._loaded: dict[tuple[Path | None, str], Policy] = {}
+        self._loaded: dict[tuple[Path | None, str], Decides] = {}
         self.used: list[Path | None] = []  # every policy path loaded, in order
 
-    def get(self, path: Path | None, params: dict[str, Any] | None = None) -> Policy:
+    def get(self, path: Path | None, params: dict[str, Any] | None = None) -> Decides:
         path = path or self.default
         key = (path, repr(sorted((params or {}).items())))
         if key not in self._loaded:

@@ -20,9 +20,10 @@ from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
 from engine.io.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
 from engine.io.progress import Progress
-from engine.pipeline.policy import Decider, load
+from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps
+from engine.running.protocol import Decides
 from engine.syntax.diagnostics import Diagnostic, PolicyError, as_dict, render
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
@@ -37,7 +38,7 @@ OK, FAILED, USAGE = 0, 1, 2
 INPUT_CODES = ("no-policy", "unreadable", "set-file")  # without a place: the path itself
 
 
-def _load(given: str | list[str] | None) -> tuple[Decider, str]:
+def _load(given: str | list[str] | None) -> tuple[Decides, str]:
     """The policy given (a set if several), else the one being edited; and its name for
     the closing line."""
     paths, bundled = policy_paths(given)
@@ -50,14 +51,14 @@ def _closing(args: argparse.Namespace, name: str) -> None:
     print(f"rules {args.command}: {name}", file=sys.stderr)
 
 
-def _records(args: argparse.Namespace, policy: Decider, progress: Progress) -> Numbered:
+def _records(args: argparse.Namespace, policy: Decides, progress: Progress) -> Numbered:
     if args.file is None or args.file == "-":
         return json_lines(sys.stdin.buffer)
     cells = CellReader([m.model for m in policy.members])
     return read_records(Path(args.file), cells, args.sheet, progress.read)
 
 
-def _writer(args: argparse.Namespace, policy: Decider, report: bool) -> Writer | None:
+def _writer(args: argparse.Namespace, policy: Decides, report: bool) -> Writer | None:
     if args.output is None:
         return None
     path = Path(args.output)
@@ -96,7 +97,7 @@ def _run(args: argparse.Namespace, report: bool) -> int:
     return status
 
 
-def _print_table(policy: Decider, rows: list[dict[str, Any]]) -> None:
+def _print_table(policy: Decides, rows: list[dict[str, Any]]) -> None:
     names = labels(policy)
     summary = [r for r in rows if r["scope"] != "error"]
     errors = [r for r in rows if r["scope"] == "error"]
@@ -327,9 +328,10 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    old, new = load(args.old), load(args.new)
-    if len(old.members) > 1 or len(new.members) > 1:
+    olds, news = load(args.old).members, load(args.new).members
+    if len(olds) > 1 or len(news) > 1:
         raise InputError("`rules diff` compares two policies, not sets")
+    old, new = olds[0], news[0]
     records = None
     if args.records is not None:
         cells = CellReader([old.model, new.model])
@@ -550,7 +552,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except PolicyError as error:
         print(error, file=sys.stderr)
         return USAGE

@@ -160,10 +160,10 @@ def _declaration(symbols: Symbols, word: str) -> tuple[Any, str] | None:
             if word in (m.name, m.label):
                 return m, f"**member** `{m.name}` {m.label or ''} of enum `{e.name}`"
     for k in symbols.kinds.values():
-        for f in k.fields:
-            if f.name == word:
-                kind = f"optional {f.type.name}" if f.optional else f.type.name
-                return f, f"**field** `{word}` {f.label or ''}: `{kind}` (kind `{k.name}`)"
+        for fd in k.fields:
+            if fd.name == word:
+                kind = f"optional {fd.type.name}" if fd.optional else fd.type.name
+                return fd, f"**field** `{word}` {fd.label or ''}: `{kind}` (kind `{k.name}`)"
     return None
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.pipeline.policy import Decider
+from engine.running.protocol import Decides
 from engine.syntax.resources import bundled_cases_path, bundled_policy_path, policies_dir
 
 POLICY_LINE = re.compile(r"^[ \t]*policy[ \t]+[^\W\d]", re.MULTILINE)
@@ -108,7 +108,7 @@ def shown(path: str | Path) -> str:
         return str(full)
 
 
-def named(policy: Decider, paths: Sequence[Path], bundled: bool = False) -> str:
+def named(policy: Decides, paths: Sequence[Path], bundled: bool = False) -> str:
     """A policy as closing lines name it: `binzhou c509bdf783ed (policies/binzhou)`."""
     where = ", ".join(shown(p) for p in paths)
     return f"{policy.name} {policy.version} ({'bundled: ' if bundled else ''}{where})"

@@ -36,7 +36,7 @@ def _source(decl: Any) -> list[str]:
     return [text for _, text in declaration(decl)]
 
 
-def _text_diff(old: Member, new: Member) -> list[str]:
+def _text_diff(old: ast.Declaration, new: ast.Declaration) -> list[str]:
     """The changed lines of a declaration, as a unified diff without its file header."""
     lines = difflib.unified_diff(_source(old), _source(new), lineterm="", n=1)
     return [line for line in lines if not line.startswith(("---", "+++"))]
@@ -149,6 +149,7 @@ def _rules(
         kind, regime = key
         base = {"what": "rule", "name": f"{kind} in {regime}", "kind": kind, "regime": regime}
         if a is None:
+            assert b is not None
             out.append({**base, "change": "added", "label": b.label, "source": _source(b)})
         elif b is None:
             out.append({**base, "change": "removed", "label": a.label})
@@ -221,7 +222,7 @@ def _enums(old: dict[str, ast.Enum], new: dict[str, ast.Enum]) -> list[Change]:
 # ── tables, as grids ─────────────────────────────────────────────────────
 def _tables(old: Member, new: Member) -> list[Change]:
     ta, tb = old.model.symbols.tables, new.model.symbols.tables
-    out = []
+    out: list[Change] = []
     for name in [*ta, *(t for t in tb if t not in ta)]:
         a, b = ta.get(name), tb.get(name)
         if a is None or b is None:
@@ -315,7 +316,8 @@ def impact(old: Decides, new: Decides, records: Iterable[Any], shift: int = 0) -
     year's records)."""
     records = list(records)
     later = [_shifted(r, shift) for r in records]
-    changed, kinds = [], {}
+    changed: list[dict[str, Any]] = []
+    kinds: dict[tuple[Any, Any], dict[str, Any]] = {}
     pairs = zip(old.evaluate_many(records), new.evaluate_many(later), strict=True)
     for position, (a, b) in enumerate(pairs, 1):
         oa, ob = _outcome(a), _outcome(b)

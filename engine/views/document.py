@@ -215,7 +215,7 @@ class Document:
 
     def _changed(self, cell: ast.Cell) -> str:
         """A grid cell, with its base value if this policy changed it."""
-        old = self.lineage.old_cells.get(id(cell)) if self.lineage else None
+        old = self.lineage.old_cells.get(cell.span) if self.lineage else None
         return _cell(cell) + (f"（原 {old}）" if old is not None else "")
 
     def _functions(self) -> list[Block]:

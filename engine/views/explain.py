@@ -69,7 +69,7 @@ class Explainer:
 
     # ── one step ────────────────────────────────────────────────────────
     def sentence(self, step: dict[str, Any], env: dict[str, Any], unit: str) -> str:
-        how = getattr(step, "how", ())
+        how: tuple[Any, ...] = getattr(step, "how", ())
         value = step["value"]
         kind = how[0] if how else ""
         if kind == "lookup":
@@ -148,7 +148,7 @@ class Explainer:
     def text(self, explained: dict[str, Any]) -> str:
         """The explanation as lines of text."""
         if "error" in explained:
-            return f"记录 {explained['id']}：" + explained["text"][0]
+            return f"记录 {explained['id']}：{explained['text'][0]}"
         regime = self.regimes.get(explained["regime"], explained["regime"])
         kind = self._kind_label(explained["kind"])
         head = f"记录 {explained['id']}：{kind}，{explained['year']} 年（{regime}）"
