@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
-STAGES = ["syntax", "assembly", "checking", "running", "io", "views", "pipeline", "service", "tools"]
+STAGES = "syntax assembly checking running io views pipeline service tools".split()
 
 
 def _imports(path: Path) -> list[tuple[str, int]]:
