@@ -9,7 +9,10 @@ import ast
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
-STAGES = "syntax assembly checking running io views pipeline service tools".split()
+STAGES = [
+    *("syntax", "assembly", "checking", "running", "io"),
+    *("views", "pipeline", "service", "tools"),
+]
 
 
 def _imports(path: Path) -> list[tuple[str, int]]:
