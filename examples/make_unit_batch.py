@@ -79,7 +79,7 @@ def main() -> None:
     book.save(HERE / "unit-2021.xlsx")
     with (HERE / "unit-2021.jsonl").open("w", encoding="utf-8") as out:
         for number, row in enumerate(rows, 2):
-            record = {"id": number, **{KEYS[k]: v for k, v in row.items()}}
+            record = {"id": str(number), **{KEYS[k]: v for k, v in row.items()}}
             if record.get("passed") == "是":
                 record["passed"] = True
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

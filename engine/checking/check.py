@@ -43,6 +43,7 @@ from engine.checking.types import (
 )
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
+from engine.syntax.limits import MAX_CALLS
 from engine.syntax.parse import keywords
 from engine.syntax.visit import walk
 
@@ -61,6 +62,7 @@ class Context:
     rules: dict[tuple[str, str], CheckedRule] = field(default_factory=dict)
     summaries: dict[str, tree.Summary] = field(default_factory=dict)
     windows: dict[str, tree.Summary] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # functions, each after those it calls
     exprs: ExprChecker | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -510,37 +512,54 @@ def check_signatures(ctx: Context) -> None:
 
 
 def check_cycles(ctx: Context) -> None:
-    """Functions may not call themselves, directly or through others."""
+    """Functions may not call themselves, directly or through others, nor call each other
+    more than `MAX_CALLS` deep. Leaves `ctx.order`: every function after those it calls."""
     functions = ctx.symbols.functions
     calls = {
         name: [n.function for n in walk(fn) if isinstance(n, ast.Call) and n.function in functions]
         for name, fn in functions.items()
     }
-    done: set[str] = set()
+    depth: dict[str, int] = {}  # done: how deep its calls go
+    for root in functions:
+        if root in depth:
+            continue
+        path, pending = [root], [iter(calls[root])]
+        while pending:
+            callee = next(pending[-1], None)
+            if callee is None:
+                name = path.pop()
+                pending.pop()
+                depth[name] = 1 + max((depth.get(c, 0) for c in calls[name]), default=0)
+                ctx.order.append(name)
+                if depth[name] == MAX_CALLS + 1:
+                    _too_deep(ctx, functions[name])
+            elif callee in path:
+                loop = " → ".join([*path[path.index(callee) :], callee])
+                ctx.error(
+                    "recursion",
+                    f"`{callee}` calls itself: {loop}",
+                    functions[callee].span,
+                    "the language has no recursion, so that every evaluation ends",
+                )
+            elif callee not in depth:
+                path.append(callee)
+                pending.append(iter(calls[callee]))
 
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            loop = " → ".join([*path[path.index(name) :], name])
-            ctx.error(
-                "recursion",
-                f"`{name}` calls itself: {loop}",
-                functions[name].span,
-                "the language has no recursion, so that every evaluation ends",
-            )
-            return
-        if name in done:
-            return
-        for callee in calls[name]:
-            visit(callee, [*path, name])
-        done.add(name)
 
-    for name in functions:
-        visit(name, [])
+def _too_deep(ctx: Context, fn: ast.Function) -> None:
+    ctx.error(
+        "too-deep",
+        f"`{fn.name}` calls functions more than {MAX_CALLS} deep, one inside the next",
+        fn.span,
+        "work some of them out in `let`s of one function instead",
+    )
 
 
 def check_functions(ctx: Context) -> None:
+    """Each function's body, callees first (so that later stages can build them in order)."""
     checker = ctx.checker
-    for fn in ctx.symbols.functions.values():
+    functions = ctx.symbols.functions
+    for fn in [functions[name] for name in ctx.order]:
         signature = ctx.signatures.get(fn.name)
         if signature is None:
             continue

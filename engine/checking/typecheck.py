@@ -56,7 +56,8 @@ class ExprChecker(Narrowing):
         self.signatures = signatures
         self.diags: list[Diagnostic] = []
         self.groups: list[tuple[str, ...]] = []  # exactly-one groups of the current kind
-        self.later_lets: dict[str, ast.Let] = {}
+        self.later_lets: dict[str, tuple[int, ast.Let]] = {}  # a body's lets, by name
+        self.position = 0  # the statement being checked
         self.sum_names: dict[str, Ty] | None = None  # what `sum(…)` adds up, in a summary
 
     def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
@@ -74,8 +75,12 @@ class ExprChecker(Narrowing):
         """Check lets, early results and the final result of a rule or function."""
         scope = dict(scope)
         checked: list[tree.Let | tree.When] = []
+        self.later_lets = {}
+        for i, s in enumerate(statements):
+            if isinstance(s, ast.Let):
+                self.later_lets.setdefault(s.name, (i, s))
         for i, stmt in enumerate(statements):
-            self.later_lets = {s.name: s for s in statements[i:] if isinstance(s, ast.Let)}
+            self.position = i
             if isinstance(stmt, ast.Let):
                 value = self.infer(stmt.value, scope)
                 if stmt.name in scope or stmt.name in self.params:
@@ -270,8 +275,9 @@ class ExprChecker(Narrowing):
             usage = f"{name}(…)" if what == "function" else f"{name}[…]"
             self.error("type", f"`{name}` is a {what}", expr.span, f"use it as `{usage}`")
             return _error(expr)
-        if name in self.later_lets:
-            let = self.later_lets[name]
+        later = self.later_lets.get(name)
+        if later is not None and later[0] >= self.position:
+            let = later[1]
             self.error(
                 "forward-reference",
                 f"`{name}` is used before it is defined",

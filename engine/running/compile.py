@@ -144,6 +144,9 @@ class Compiler:
         out = {}
         regimes = self.model.symbols.regimes
         in_force = {r.name for r in self.model.symbols.in_force()}
+        for regime in [*in_force, None]:  # callees first, so no build nests another
+            for function in self.model.functions.values():
+                self._function(function, regime)
         for (kind, regime), checked in self.model.rules.items():
             if regime not in in_force:
                 continue  # inherited from a base, outside this policy's years

@@ -54,7 +54,7 @@ def show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
+        shown = escaped(value if len(value) <= 40 else value[:40] + "…")
         return f'"{shown}" (a text)'
     if isinstance(value, Decimal):
         exponent = value.as_tuple().exponent
@@ -73,6 +73,25 @@ def show(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def is_text(value: Any) -> bool:
+    """A text that is Unicode through and through (JSON can carry a lone surrogate,
+    `"\\ud800"`, which no UTF-8 output can write)."""
+    if type(value) is not str:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escaped(text: str) -> str:
+    """`text` with anything UTF-8 cannot write (a lone surrogate) as `\\udXXX`."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
@@ -94,6 +113,7 @@ def allowed_text(spec: FieldSpec, labels: dict[str, str | None]) -> str:
 # memory: at most 15 digits before the point and 12 after (a record's hours, words or
 # months never come near it).
 LIMIT = 10**MAX_INTEGER_DIGITS
+LAST_YEAR = 9999  # no policy is in force after it
 
 
 def _within_limits(value: int | Decimal) -> bool:
@@ -198,7 +218,7 @@ def _converter(spec: FieldSpec, labels: dict[str, str | None]) -> Converter:
     if base == "text":
 
         def text(value: Any) -> str:
-            if type(value) is not str:
+            if type(value) is not str or not (value.isascii() or is_text(value)):
                 raise fail(value)
             return value
 
@@ -270,7 +290,7 @@ class KindValidator:
             )
 
     def _unknown_field(self, record: dict[str, Any]) -> None:
-        extra = next(k for k in record if k not in self.allowed)
+        extra = escaped(str(next(k for k in record if k not in self.allowed)))
         fields = ", ".join(self.kind.fields) or "none"
         raise RecordError(
             INVALID,
@@ -323,10 +343,12 @@ def record_year(year: Any) -> int:
     """A record's `year` as an integer; `RecordError` if it is missing or not a year."""
     if year is None:
         raise RecordError(INVALID, "`year` is required; it must be an integer such as 2021", "year")
-    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < 4
+    whole = type(year) is Decimal and year.is_finite() and year.adjusted() < MAX_INTEGER_DIGITS
     if whole and year == year.to_integral_value() and year > 0:
         return int(year)
-    message = f"`year` must be a year (an integer from 1 to 9999) such as 2021; got {show(year)}"
+    if type(year) is int and 0 < year < LIMIT:
+        return year
+    message = f"`year` must be a year, a whole number such as 2021; got {show(year)}"
     raise RecordError(INVALID, message, "year")
 
 
@@ -335,7 +357,7 @@ def year_of(record: Any) -> int | None:
     if type(record) is not dict:
         return None
     year = record.get("year")
-    if type(year) is int and 0 < year < 10_000:
+    if type(year) is int and 0 < year <= LAST_YEAR:
         return year
     try:
         return record_year(year)
@@ -434,18 +456,18 @@ class RecordPath:
         if validator is None:
             raise self._bad_kind(kind)
         year = record.get("year")
-        if type(year) is not int or not 0 < year < 10_000:
+        if type(year) is not int or not 0 < year <= LAST_YEAR:
             year = record_year(year)
         ident = record.get("id", position)
-        if not usable_id(ident):
-            raise RecordError(
-                INVALID, f"`id` must be a text or an integer; got {show(ident)}", "id"
-            )
-        person = record.get("person")
-        if person is not None and type(person) is not str:
+        if ident is not position and not usable_id(ident):
+            raise RecordError(INVALID, f"`id` must be a text; got {show(ident)}", "id")
+        person = record.get("person", _MISSING)
+        if person is _MISSING:
+            person = None
+        elif not is_text(person):
             raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
         regime = self._regime_by_year.get(year) or self.regime_for(year)
-        if regime is None:
+        if regime is None or year > LAST_YEAR:
             raise RecordError(NO_POLICY, self._no_policy(year), "year")
         env = validator.fields_of(record)
         env["year"] = year
@@ -480,5 +502,5 @@ class RecordPath:
 
 
 def usable_id(ident: Any) -> bool:
-    """An id is a text, or an integer within the limits (so that it can be echoed)."""
-    return type(ident) is str or (type(ident) is int and -LIMIT < ident < LIMIT)
+    """A given id is a text (so that it can be echoed)."""
+    return type(ident) is str and (ident.isascii() or is_text(ident))

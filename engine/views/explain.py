@@ -16,7 +16,7 @@ from typing import Any
 from engine.checking import tree
 from engine.checking.types import NEGATED
 from engine.running.protocol import Member
-from engine.running.records import RecordError
+from engine.running.records import RecordError, usable_id
 from engine.running.values import amount_value, value_text
 from engine.syntax import ast
 from engine.syntax.printer import expr_text
@@ -228,4 +228,5 @@ def error_explanation(record: Any, position: int, error: RecordError) -> dict[st
 
 
 def _ident(record: Any, position: int) -> Any:
-    return record.get("id", position) if isinstance(record, dict) else position
+    ident = record.get("id", position) if isinstance(record, dict) else position
+    return ident if usable_id(ident) else position
