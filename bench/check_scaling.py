@@ -39,9 +39,8 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     for name, make in (("lets", lets), ("whens", whens)):
         small, large = seconds(make(n)), seconds(make(2 * n))
-        print(
-            f"{name:6} {n:>7}: {small:6.2f} s  {2 * n:>7}: {large:6.2f} s  ratio {large / small:.2f}"
-        )
+        sizes = f"{n:>7}: {small:6.2f} s  {2 * n:>7}: {large:6.2f} s"
+        print(f"{name:6} {sizes}  ratio {large / small:.2f}")
 
 
 if __name__ == "__main__":

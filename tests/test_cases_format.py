@@ -63,7 +63,7 @@ def test_cli_test_prints_summary_and_fails(
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[-1].startswith("1 passed, 1 failed — binzhou ")
-    assert "a.error: expected 'invalid_record', got nothing" in out
+    assert "a.error: expected invalid_record, got nothing" in out
 
 
 def test_cli_test_runs_the_project_cases(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,8 +125,10 @@ def test_params_override_for_one_case(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert main(["test", str(path)]) == 1
     out = capsys.readouterr().out
-    assert "error[unknown-name]: the override names no parameter `min_word`" in out
-    assert "did you mean `min_words`?" in out
+    assert (
+        "    params: the override names no parameter `min_word` (did you mean `min_words`?)"
+        in out.splitlines()
+    )
     assert out.splitlines()[-1].startswith("2 passed, 1 failed — binzhou ")
 
 

@@ -295,4 +295,4 @@ def test_rules_check_reports_a_policy_that_extends(tmp_path: Path, capsys) -> No
     assert main(["check", str(tmp_path / "child")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("child ")
-    assert "2 files, extends base, years 2022.., 1 kinds, 2 tables, 2 rules" in out
+    assert "2 files, extends base, years 2022.., 1 kind, 2 tables, 2 rules" in out

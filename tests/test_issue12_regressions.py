@@ -1,6 +1,5 @@
 """The defects that led to the checked tree and the builtin table, each as it was found."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -26,26 +25,52 @@ def _policy(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_a_kind_like_another_checks_its_requires_in_its_own_scope(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_a_field_named_like_a_parameter_is_refused_where_it_crashed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`rules check` said ok, then `rules eval` of a kind `a` record died with KeyError."""
+    """`rules check` said ok, then `rules eval` of a kind `a` record died with KeyError:
+    `b`'s field `limit` silently took the place of the parameter in `a`'s `require`."""
     path = _policy(tmp_path, LIKE)
-    assert main(["check", str(path)]) == 0
-    records = [
-        {"id": "a-ok", "year": 2021, "kind": "a", "n": 3},
-        {"id": "a-over", "year": 2021, "kind": "a", "n": 6},
-        {"id": "b-ok", "year": 2021, "kind": "b", "n": 6, "limit": 7},
-        {"id": "b-over", "year": 2021, "kind": "b", "n": 6, "limit": 2},
-    ]
-    monkeypatch.setattr("sys.stdin", _stdin("\n".join(json.dumps(r) for r in records)))
-    capsys.readouterr()
-    assert main(["eval", "--policy", str(path)]) == 1
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r.get("amount") for r in lines] == [3, None, 6, None]
-    # `a` compares with the parameter, `b` with its own field
-    assert lines[1]["error"]["message"] == "`n <= limit` must hold, but n is 6"
-    assert lines[3]["error"]["message"] == "`n <= limit` must hold, but n is 6, limit is 2"
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(
+        "p.rules:6:17: error[duplicate]: field `limit` has the name of the parameter `limit`"
+    )
+
+
+def test_a_kind_like_another_gets_its_own_checked_requires(tmp_path: Path) -> None:
+    """The same `require`, checked in each kind's scope, gives each its own meaning: in
+    `b` a name the `require` reads as a member is `b`'s own field, and that is a located
+    diagnostic at the `require`, not a silent change."""
+    path = _policy(
+        tmp_path,
+        HEAD
+        + 'enum venue { cn "刊号"  none "无" }\n'
+        + "kind a { venue: venue  require venue != none }\n"
+        + "kind b like a { none: int }\n"
+        + 'rule a { category c cite "§2" amount 1 }\n'
+        + 'rule b { category c cite "§3" amount 2 }\n',
+    )
+    with pytest.raises(engine.PolicyError) as caught:
+        engine.load(path)
+    (diag,) = caught.value.diagnostics
+    assert (diag.code, diag.span.line, diag.message) == (
+        "type",
+        5,
+        "cannot compare `venue` with an integer",
+    )
+    kinds = engine.load(
+        _policy(
+            tmp_path,
+            HEAD + "kind a { n: int  require n <= 3 }\n"
+            "kind b like a { m: int }\n"
+            'rule a { category c cite "§2" amount n }\n'
+            'rule b { category c cite "§3" amount n + m }\n',
+        )
+    ).model.kinds
+    ((a_require, a_node),) = kinds["a"].conditions
+    ((b_require, b_node),) = kinds["b"].conditions
+    assert a_require is b_require and a_node is not b_node  # one `require`, two checked copies
 
 
 def test_a_function_named_like_a_builtin_is_refused(tmp_path: Path) -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.assembly.inherit import Base, Lineage, effective_years, inherit, without_base
 from engine.syntax import ast
-from engine.syntax.diagnostics import Diagnostic, PolicyError
+from engine.syntax.diagnostics import Diagnostic, PolicyError, unreadable
 from engine.syntax.parse import PolicySyntaxError, parse
 
 
@@ -64,7 +64,8 @@ def read_sources(root: Path, at: ast.Span | None = None) -> dict[str, str]:
         try:
             sources[str(file)] = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            diags.append(Diagnostic("unreadable", f"cannot read `{file}`: {error}", at))
+            found = unreadable(error, at)
+            diags.append(replace(found, message=f"`{file}`: {found.message}"))
     if diags:
         raise PolicyError(diags, sources)
     return sources

@@ -416,13 +416,14 @@ def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
             "every record already has `id`, `person`, `year` and `kind`",
         )
         return None
+    _hides_param(ctx, "field", decl.name, decl.span)
     resolved = resolve_type(ctx, decl.type)
     if resolved is None:
         return None
     ty, members, interval = resolved
     default = None
     if decl.default is not None:
-        default = _constant_of(ctx, decl.default, ty)
+        default = _constant_of(ctx, decl.default, ty, members)
     ordered = None
     if members is not None:
         ordered = tuple(m for m in ctx.symbols.members(ty.enum or "") if m in members)
@@ -432,20 +433,54 @@ def _field(ctx: Context, decl: ast.FieldDecl) -> FieldSpec | None:
         ty,
         ordered,
         interval,
-        optional=decl.optional or decl.default is not None,
+        optional=decl.optional or default is not None,
         default=default,
         span=decl.span,
         decl=decl,
     )
 
 
-def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty) -> object:
+def _hides_param(ctx: Context, what: str, name: str, span: ast.Span) -> None:
+    """A field or function parameter may not take a policy parameter's name: inside the
+    kind or function the name would silently mean the other thing."""
+    if name in ctx.symbols.params:
+        first = ctx.symbols.params[name].span
+        ctx.error(
+            "duplicate",
+            f"{what} `{name}` has the name of the parameter `{name}`",
+            span,
+            f"the parameter is at {first.file}:{first.line}; in an expression a name means "
+            "one thing, so rename one of them",
+        )
+
+
+def _constant_of(ctx: Context, expr: ast.Expr, ty: Ty, members: frozenset[str] | None) -> object:
+    if ty.base == "enum":
+        return _default_member(ctx, expr, ty.enum or "", members)
     expected = {INT: ast.Number, NUMBER: ast.Number, BOOL: ast.Bool, TEXT: ast.Text}.get(ty)
     if expected is None or not isinstance(expr, expected):
         ctx.error("type", f"the default must be {ty}", expr.span)
         return None
     assert isinstance(expr, ast.Number | ast.Bool | ast.Text)
     return expr.value
+
+
+def _default_member(
+    ctx: Context, expr: ast.Expr, enum: str, members: frozenset[str] | None
+) -> str | None:
+    """An enum field's default: a member, by name (or by label, as a text)."""
+    word = expr.name if isinstance(expr, ast.Name) else getattr(expr, "value", None)
+    found = ctx.symbols.member(enum, word) if isinstance(word, str) else None
+    allowed = ctx.symbols.members(enum) if members is None else sorted(members)
+    if found is None or found not in allowed:
+        ctx.error(
+            "type",
+            f"the default must be a member of `{enum}` the field allows",
+            expr.span,
+            did_you_mean(str(word), allowed) or f"e.g. `= {allowed[0]}`" if allowed else None,
+        )
+        return None
+    return found
 
 
 def _check_requires(ctx: Context, kind: KindSpec) -> None:
@@ -502,6 +537,7 @@ def check_signatures(ctx: Context) -> None:
         for p in fn.params:
             if p.name in names:
                 ctx.error("duplicate", f"parameter `{p.name}` appears twice", p.span)
+            _hides_param(ctx, "the function's parameter", p.name, p.span)
             names.add(p.name)
             resolved = resolve_type(ctx, p.type)
             if resolved is not None:

@@ -348,6 +348,8 @@ def record_year(year: Any) -> int:
         return int(year)
     if type(year) is int and 0 < year < LIMIT:
         return year
+    if type(year) is float and year.is_integer() and 0 < year < LIMIT:
+        return int(year)
     message = f"`year` must be a year, a whole number such as 2021; got {show(year)}"
     raise RecordError(INVALID, message, "year")
 

@@ -97,3 +97,14 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, object]:
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def unreadable(error: OSError | UnicodeDecodeError, at: Span | None = None) -> Diagnostic:
+    """Why a file could not be read, in words (`not UTF-8: byte 0xb6 at offset 2`)."""
+    if isinstance(error, UnicodeDecodeError):
+        byte = error.object[error.start]
+        problem = f"not UTF-8: byte 0x{byte:02x} at offset {error.start}"
+        return Diagnostic("unreadable", problem, at, "save it as UTF-8")
+    if isinstance(error, FileNotFoundError):
+        return Diagnostic("unreadable", "no such file or folder", at)
+    return Diagnostic("unreadable", f"cannot read: {(error.strerror or str(error)).lower()}", at)

@@ -170,21 +170,36 @@ def _case(raw: Any, path: Path, line: int, policy: Path | None, text: list[str])
 
 
 def matches(expected: Any, actual: Any, key: str, failures: list[str]) -> None:
-    """Compare only what `expected` lists; record each difference."""
+    """Compare only what `expected` lists; record each difference, values as YAML."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            failures.append(f"{key}: expected {expected!r}, got {actual!r}")
+            failures.append(f"{key}: expected {_yaml(expected)}, got {_yaml(actual)}")
             return
         for k, v in expected.items():
             if k not in actual:
-                failures.append(f"{key}.{k}: expected {v!r}, got nothing")
+                failures.append(f"{key}.{k}: expected {_yaml(v)}, got nothing")
             else:
                 matches(v, actual[k], f"{key}.{k}", failures)
     elif _number(expected) and _number(actual):
         if Decimal(str(expected)) != Decimal(str(actual)):
             failures.append(f"{key}: expected {expected}, got {actual}")
     elif expected != actual or (type(expected) is bool) != (type(actual) is bool):
-        failures.append(f"{key}: expected {expected!r}, got {actual!r}")
+        failures.append(f"{key}: expected {_yaml(expected)}, got {_yaml(actual)}")
+
+
+def _yaml(value: Any) -> str:
+    """A value as a case file writes it (`true`, `too_short`, `{amount: 3}`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    return str(value)
 
 
 def _number(value: Any) -> bool:
@@ -216,6 +231,10 @@ def _expect_result(ident: Any, expected: Any, actual: Any, failures: list[str]) 
         matches(want, got, f"{ident}.error", failures)
         rest = {k: v for k, v in expected.items() if k != "error"}
         matches(rest, actual, str(ident), failures)
+    elif isinstance(expected, dict) and "error" in actual and "error" not in expected:
+        error = actual["error"]
+        failures.append(f"{ident}: expected {_yaml(expected)}, got the error "
+                        f"{error['code']}: {error['message']}")  # fmt: skip
     else:
         matches(expected, actual, str(ident), failures)
 
@@ -228,6 +247,14 @@ def _expect_row(expected: Any, rows: list[dict[str, Any]], failures: list[str]) 
         failures.append(f"report row ({label}): no such row")
     else:
         matches(expected, found[0], f"report row ({label})", failures)
+
+
+def _loads(cache: PolicyCache, path: Path | None) -> bool:
+    try:
+        cache.get(path)
+    except PolicyError:
+        return False
+    return True
 
 
 class PolicyCache:
@@ -258,8 +285,10 @@ def case_files(paths: list[Path]) -> Iterator[Path]:
 
 
 def run_files(paths: list[Path], cache: PolicyCache | None = None) -> Iterator[Outcome | str]:
-    """Every case of every file; a string for a file or policy that could not be run."""
+    """Every case of every file; a string for a file or policy that could not be run (a
+    policy's diagnostics are shown once, however many cases it fails)."""
     cache = cache or PolicyCache()
+    shown: set[str] = set()
     for path in case_files(paths):
         try:
             cases = read_cases(path)
@@ -270,6 +299,14 @@ def run_files(paths: list[Path], cache: PolicyCache | None = None) -> Iterator[O
             try:
                 policy = cache.get(case.policy_path, case.params)
             except PolicyError as error:
-                yield f"{case.file}:{case.line}: the policy does not load:\n{error}"
+                if case.params and _loads(cache, case.policy_path):  # the case's `params`
+                    wrong = [f"params: {d.message}" + (f" ({d.help})" if d.help else "")
+                             for d in error.diagnostics]  # fmt: skip
+                    yield Outcome(case, wrong)
+                    continue
+                text = str(error)
+                said = "(its diagnostics are above)" if text in shown else f"\n{text}"
+                shown.add(text)
+                yield f"{case.file}:{case.line}: the policy does not load {said}"
                 continue
             yield run_case(case, policy)

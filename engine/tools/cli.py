@@ -10,7 +10,7 @@ import argparse
 import difflib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps
 from engine.running.protocol import Decides
-from engine.syntax.diagnostics import Diagnostic, PolicyError, as_dict, render
+from engine.syntax.diagnostics import PolicyError, as_dict, render, unreadable
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
 from engine.tools.cases import Outcome, PolicyCache, run_files
@@ -62,6 +62,8 @@ def _writer(args: argparse.Namespace, policy: Decides, report: bool) -> Writer |
     if args.output is None:
         return None
     path = Path(args.output)
+    if path.is_dir():
+        raise InputError(f"`{path}` is a folder; name a file ending in {', '.join(OUTPUTS)}")
     if path.suffix.lower() not in OUTPUTS:
         raise InputError(f"`{path}`: cannot write `{path.suffix}`; use one of {', '.join(OUTPUTS)}")
     columns = report_columns(policy) if report else RESULT_COLUMNS
@@ -141,13 +143,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         base = f", extends {member.lineage.base}" if member.lineage else ""
         head = name if member is policy else f"{member.name} {member.version}"
         print(
-            f"{head}: ok — {len(member.sources)} files{base}, "
-            f"years {years_text(member.years)}, {len(model.kinds)} kinds, "
-            f"{len(model.tables)} tables, {len(model.rules)} rules"
+            f"{head}: ok — {_count(member.sources, 'file')}{base}, "
+            f"years {years_text(member.years)}, {_count(model.kinds, 'kind')}, "
+            f"{_count(model.tables, 'table')}, {_count(model.rules, 'rule')}"
         )
     if len(policy.members) > 1:
         print(f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}")
     return OK
+
+
+def _count(things: Sized, word: str) -> str:
+    return f"{len(things)} {word}" + ("" if len(things) == 1 else "s")
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -169,9 +175,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     here = find()
     paths = [Path(p) for p in args.paths] or [_cases(here)]
+    if args.min is not None and not args.coverage:
+        raise InputError("`--min` goes with `--coverage`")
     coverage = Coverage() if args.coverage else None
-    cache = PolicyCache(coverage, here.policy)
+    default = Path(args.policy) if args.policy else here.policy
+    cache = PolicyCache(coverage, default)
     passed = failed = 0
+    broken = False  # a case file or a policy that could not be read
     for outcome in run_files(paths, cache):
         if isinstance(outcome, Outcome) and outcome.passed:
             passed += 1
@@ -179,9 +189,10 @@ def cmd_test(args: argparse.Namespace) -> int:
                 print(f"ok   {outcome.case.file}:{outcome.case.line}: {outcome.case.name}")
             continue
         failed += 1
+        broken = broken or not isinstance(outcome, Outcome)
         text = outcome.describe() if isinstance(outcome, Outcome) else outcome
         print(f"FAIL {text}")
-    status = OK if failed == 0 and passed > 0 else FAILED
+    status = USAGE if broken else OK if failed == 0 and passed > 0 else FAILED
     if coverage is not None:
         for where, what in coverage.missed():
             print(f"not reached: {_relative(where)}: {what}")
@@ -297,14 +308,8 @@ def _source(file: Path) -> str | None:
     """A file's text; None, with a diagnostic on stderr, if it cannot be read."""
     try:
         return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        byte = error.object[error.start]
-        problem, hint = f"not UTF-8: byte 0x{byte:02x} at offset {error.start}", "save it as UTF-8"
-    except FileNotFoundError:
-        problem, hint = "no such file or folder", None
-    except OSError as error:
-        problem, hint = f"cannot read: {(error.strerror or str(error)).lower()}", None
-    print(f"{file}: " + render(Diagnostic("unreadable", problem, None, hint), {}), file=sys.stderr)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"{file}: " + render(unreadable(error), {}), file=sys.stderr)
     return None
 
 
@@ -541,6 +546,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.add_argument(
+        "--policy",
+        metavar="PATH",
+        help="the policy for cases that name none (default: the one here)",
+    )
+    p.add_argument(
         "--coverage",
         action="store_true",
         help="list rule branches, table cells and summaries no case reached",
@@ -563,3 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return OK
+    except OSError as error:  # a file to write in a folder that is not there, a full disk
+        where = f" `{error.filename}`" if error.filename else ""
+        print(f"rules {args.command}: cannot write{where}: {error.strerror}", file=sys.stderr)
+        return USAGE

@@ -110,5 +110,5 @@ def shown(path: str | Path) -> str:
 
 def named(policy: Decides, paths: Sequence[Path], bundled: bool = False) -> str:
     """A policy as closing lines name it: `binzhou c509bdf783ed (policies/binzhou)`."""
-    where = ", ".join(shown(p) for p in paths)
+    where = ", ".join(str(p.resolve()) if bundled else shown(p) for p in paths)
     return f"{policy.name} {policy.version} ({'bundled: ' if bundled else ''}{where})"
