@@ -4,17 +4,21 @@ Input: result or report rows, and the policy (for columns and labels). Output: a
 chosen by extension. Columns are known from the policy before the first row, so
 writing streams. In CSV and XLSX nested values are flattened (`required.public`,
 `error.code`) and a result's trace is left out; XLSX headers use the policy's labels.
+Numbers are never written with an exponent. A record's text that a spreadsheet would
+take for a formula stays text: in XLSX a text cell (shown with a quote prefix), in CSV
+behind a `'` (OWASP's rule for CSV injection).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.running.jsonout import dumps
+from engine.running.jsonout import decimal_text, dumps
 from engine.running.protocol import Decides
 from engine.syntax import ast
 from engine.syntax.diagnostics import display_width
@@ -105,11 +109,11 @@ class Writer:
         self._book = openpyxl.Workbook(write_only=True)
         heading = [names.get(c, c) for c in columns]
         self._main = self._book.create_sheet("person-years" if report else "results")
-        self._main.append(heading)
+        self._main.append(xlsx_row(self._main, heading))
         self._errors = self._book.create_sheet("errors") if report else self._main
         if report:
-            self._errors.append([names.get(c, c) for c in ("id", "error.code", "error.field",
-                                                            "error.message")])  # fmt: skip
+            errors = ("id", "error.code", "error.field", "error.message")
+            self._errors.append(xlsx_row(self._errors, [names.get(c, c) for c in errors]))
 
     def write(self, row: dict[str, Any]) -> None:
         if self.suffix == ".jsonl":
@@ -121,9 +125,9 @@ class Writer:
             self._csv.writerow([_cell(flat.get(c)) for c in self.columns])
         elif self.report and row.get("scope") == "error":
             columns = ("id", "error.code", "error.field", "error.message")
-            self._errors.append([xlsx_value(flat.get(c)) for c in columns])
+            self._errors.append(xlsx_row(self._errors, [flat.get(c) for c in columns]))
         else:
-            self._main.append([xlsx_value(flat.get(c)) for c in self.columns])
+            self._main.append(xlsx_row(self._main, [flat.get(c) for c in self.columns]))
 
     def close(self) -> None:
         if self._stream is not None:
@@ -132,21 +136,49 @@ class Writer:
             self._book.save(self.path)
 
 
-def _cell(value: Any) -> Any:
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may run
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: a text that could start a formula behind a `'`; numbers as they are."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
+    return plain_text(value)
 
 
 def xlsx_value(value: Any) -> Any:
     """XLSX cells hold numbers as binary floats; decimals a float cannot hold go in as text."""
     if isinstance(value, Decimal):
-        return float(value) if Decimal(repr(float(value))) == value else str(value)
+        return float(value) if Decimal(repr(float(value))) == value else decimal_text(value)
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
+        return plain_text(value)
     return value
+
+
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XLSX cannot hold
+_ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
+
+
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """Cells for a write-only sheet's `append`: numbers as numbers; a text as a text cell,
+    never a formula or an error value (one that could be read as such is marked with a
+    quote prefix, as Excel does for text typed after `'`)."""
+    return [_xlsx_cell(sheet, value) for value in values]
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    if not isinstance(value, str):
+        return xlsx_value(value)
+    value = _ILLEGAL.sub("\ufffd", value)
+    if not (value.startswith(FORMULA_START) or value in _ERROR_VALUES):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type, cell.quotePrefix = "s", True
+    return cell
 
 
 def table(rows: Iterable[dict[str, Any]], columns: list[str], names: dict[str, str]) -> str:
@@ -172,4 +204,15 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    return plain_text(value)
+
+
+def plain_text(value: Any) -> str:
+    """A value as text: numbers never with an exponent, lists joined with commas."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(plain_text(v) for v in value)
     return str(value)

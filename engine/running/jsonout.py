@@ -1,7 +1,9 @@
 """JSON text with exact decimals.
 
 `dumps` writes `Decimal` values as JSON numbers with exactly their digits (never via a
-lossy binary float); `loads` reads numbers with a fraction or exponent as `Decimal` and
+lossy binary float, never with an exponent: `0.0000000000002`, not `2e-13`) and escapes
+U+2028 and U+2029, which readers that split lines as Python's `str.splitlines` does would
+take for line ends; `loads` reads numbers with a fraction or exponent as `Decimal` and
 refuses `NaN` and `Infinity`, which JSON does not have.
 """
 
@@ -17,10 +19,11 @@ class _Inexact(Exception):
 
 
 def _as_float(value: Any) -> float:
-    """A Decimal whose shortest float text is its own digits (so JSON prints it exactly)."""
+    """A Decimal whose shortest float text is its own digits, without an exponent (so
+    JSON prints it exactly as it is)."""
     if type(value) is Decimal and value.is_finite():
         as_float = float(value)
-        if Decimal(repr(as_float)) == value:
+        if (1e-4 <= abs(as_float) < 1e16 or not as_float) and Decimal(repr(as_float)) == value:
             return as_float
         raise _Inexact
     if isinstance(value, frozenset | set):
@@ -32,8 +35,21 @@ def dumps(value: Any) -> str:
     """One line of JSON; decimals keep every digit. A result's trace, last, is written
     from its steps' JSON, each made once: steps are shared between results."""
     if type(value) is dict and value.get("trace") and next(reversed(value)) == "trace":
-        return _result(value)
-    return _dumps(value)
+        return _one_line(_result(value))
+    return _one_line(_dumps(value))
+
+
+def _one_line(text: str) -> str:
+    """JSON with U+2028 and U+2029 escaped: they can only be in its strings, and a text
+    of ASCII or Latin-1 alone is known not to hold them without a look."""
+    if "\u2028" in text or "\u2029" in text:
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
+
+
+def pretty(value: Any) -> str:
+    """Indented JSON for people to read (numbers as `dumps` writes them)."""
+    return _one_line(json.dumps(json.loads(dumps(value)), ensure_ascii=False, indent=2))
 
 
 _KEYS: dict[str, str] = {}  # "amount" -> '"amount": '
@@ -47,17 +63,17 @@ def _result(value: dict[str, Any]) -> str:
 
 def trace_text(trace: list[Any]) -> str:
     """A trace's JSON: its steps' texts, each made once (steps are shared, read-only)."""
-    return "[" + ", ".join([_step_text(step) for step in trace]) + "]"
+    return _one_line("[" + ", ".join([_step_text(step) for step in trace]) + "]")
 
 
 def scalar_text(value: Any) -> str:
     """A value's JSON: a text or a whole number directly, anything else by the encoder."""
     kind = type(value)
     if kind is str:
-        return _string(value)
+        return _one_line(_string(value))
     if kind is int:
         return str(value)
-    return _dumps(value)
+    return _one_line(_dumps(value))
 
 
 def _key(key: str) -> str:
@@ -95,9 +111,18 @@ def _step_text(step: Any) -> str:
     return text
 
 
+def decimal_text(value: Decimal) -> str:
+    """A decimal's digits without an exponent (`0.0000000000002`), unless it is more than
+    50 places from the point, as no valid record or result is: written out, a 5-byte
+    `1E+999999` would take a megabyte."""
+    if value.is_finite() and abs(value.adjusted()) < 50:
+        return format(value, "f")
+    return str(value)
+
+
 def _slow(value: Any) -> str:
     if type(value) is Decimal:
-        return format(value, "f") if abs(value.adjusted()) < 50 else str(value)
+        return decimal_text(value)
     if isinstance(value, dict):
         items = (json.dumps(str(k), ensure_ascii=False) + ": " + _slow(v) for k, v in value.items())
         return "{" + ", ".join(items) + "}"

@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from engine.io.cells import CellReader
-from engine.io.inputs import InputError, read_records
+from engine.io.inputs import InputError, TooManyRows, read_records
 from engine.io.outputs import Writer, labels, report_columns
 from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides
@@ -319,17 +319,14 @@ class Service:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(body)
             cells = CellReader([m.model for m in policy.members])
+            sheet, limit = params.get("sheet") or None, self.options.max_records * 10
             try:
-                numbered = list(read_records(path, cells, params.get("sheet") or None))
+                numbered = list(read_records(path, cells, sheet, limit=limit))
             except InputError as error:
-                raise Problem(400, "bad_file", str(error).replace(str(path), name)) from None
-            if len(numbered) > self.options.max_records * 10:
-                raise Problem(
-                    413,
-                    "too_many_records",
-                    f"{len(numbered)} rows; a sheet may "
-                    f"have at most {self.options.max_records * 10}",
-                )
+                message = str(error).replace(str(path), name)
+                if isinstance(error, TooManyRows):
+                    raise Problem(413, "too_many_records", message) from None
+                raise Problem(400, "bad_file", message) from None
             rows = self._report(policy, numbered, rid, "report/upload")
             columns, names = report_columns(policy), labels(policy)
             if params.get("format") != "xlsx":

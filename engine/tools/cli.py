@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 from collections.abc import Callable, Sized
 from pathlib import Path
@@ -22,7 +21,7 @@ from engine.io.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_co
 from engine.io.progress import Progress
 from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
-from engine.running.jsonout import dumps
+from engine.running.jsonout import dumps, pretty
 from engine.running.protocol import Decides
 from engine.syntax.diagnostics import PolicyError, as_dict, render, unreadable
 from engine.syntax.format import format_module
@@ -128,7 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         policy, name = _load(args.path)
     except PolicyError as error:
         if args.format == "json":
-            print(json.dumps([as_dict(d) for d in error.diagnostics], ensure_ascii=False, indent=2))
+            print(pretty([as_dict(d) for d in error.diagnostics]))
         else:
             print(error)
             print(f"{len(error.diagnostics)} error(s)")
@@ -163,11 +162,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"rules schema: unknown kind `{args.kind}`", file=sys.stderr)
         return USAGE
-    print(
-        dumps(schema)
-        if args.compact
-        else json.dumps(json.loads(dumps(schema)), ensure_ascii=False, indent=2)
-    )
+    print(dumps(schema) if args.compact else pretty(schema))
     _closing(args, name)
     return OK
 

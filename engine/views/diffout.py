@@ -2,16 +2,18 @@
 
 Input: the data `engine.views.diff.diff` returns. Output: lines of text in the officer's
 words — changed tables drawn as grids with `old → new` in each changed cell — or an
-`.xlsx` workbook with one sheet per part (structure, tables, records, people, kinds).
+`.xlsx` workbook with one sheet per part (structure, tables, records, people, kinds),
+its texts never taken for formulas and its numbers never written with an exponent.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.io.outputs import flatten, table, xlsx_value
+from engine.io.outputs import flatten, plain_text, table, xlsx_row
 from engine.syntax.format import grid_lines
 
 SECTIONS = {
@@ -38,9 +40,9 @@ def _detail(change: dict[str, Any]) -> list[str]:
     what = change["what"]
     if what in ("param", "policy"):
         if change["change"] == "changed":
-            return [f"{_title(change)}：{change['old']} → {change['new']}"]
+            return [f"{_title(change)}：{plain_text(change['old'])} → {plain_text(change['new'])}"]
         value = change.get("new", change.get("old"))
-        return [f"{_title(change)} = {value}"]
+        return [f"{_title(change)} = {plain_text(value)}"]
     lines = [_title(change)]
     if what == "table" and "grid" in change:
         lines[0] += f"：{len(change['cells'])} 个单元格改动"
@@ -150,12 +152,13 @@ def _impact_text(impact: dict[str, Any]) -> list[str]:
     return lines
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _number(text: str) -> Any:
-    """A grid cell as a number where it is one, so that the sheet can compute with it."""
-    try:
-        return xlsx_value(Decimal(text)) if text.replace(".", "", 1).isdigit() else text
-    except InvalidOperation:
-        return text
+    """A grid cell as a number where it is one (`-3` too), so that the sheet can compute
+    with it."""
+    return Decimal(text) if _NUMBER.fullmatch(text) else text
 
 
 def workbook(result: dict[str, Any], path: Path) -> None:
@@ -167,24 +170,16 @@ def workbook(result: dict[str, Any], path: Path) -> None:
     sheet.append(["部分", "类型", "名称", "标签", "变化", "原", "新"])
     for section, title in SECTIONS.items():
         for change in result["structure"][section]:
-            sheet.append(
-                [
-                    title,
-                    change["what"],
-                    change["name"],
-                    change.get("label"),
-                    CHANGE_WORDS[change["change"]],
-                    change.get("old"),
-                    change.get("new"),
-                ]
-            )
+            what, name, label = change["what"], change["name"], change.get("label")
+            word, old, new = CHANGE_WORDS[change["change"]], change.get("old"), change.get("new")
+            sheet.append(xlsx_row(sheet, [title, what, name, label, word, old, new]))
     sheet = book.create_sheet("表格")
     for change in result["structure"]["tables"]:
         if "grid" in change:
-            sheet.append([f"{change['name']}（{change.get('label') or ''}）"])
-            sheet.append(change["grid"]["head"])
+            sheet.append(xlsx_row(sheet, [f"{change['name']}（{change.get('label') or ''}）"]))
+            sheet.append(xlsx_row(sheet, change["grid"]["head"]))
             for row in change["grid"]["rows"]:
-                sheet.append([_number(cell) for cell in row])
+                sheet.append(xlsx_row(sheet, [_number(cell) for cell in row]))
             sheet.append([])
     impact = result.get("impact")
     if impact is not None:
@@ -198,5 +193,5 @@ def workbook(result: dict[str, Any], path: Path) -> None:
             sheet.append([NAMES.get(c, c) for c in columns])
             for row in rows:
                 flat = flatten(row)
-                sheet.append([xlsx_value(flat.get(c)) for c in columns])
+                sheet.append(xlsx_row(sheet, [flat.get(c) for c in columns]))
     book.save(path)
