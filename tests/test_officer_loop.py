@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.syntax.resources import bundled_cases_path, bundled_policy_path
+from engine.syntax.resources import bundled_cases_path
 from engine.tools.cases import read_cases
 from engine.tools.cli import main
 from engine.tools.workspace import find
@@ -113,15 +113,19 @@ def test_an_officer_folder_is_found_from_inside_it(officer: Path) -> None:
 
 def test_outside_any_policy_folder_the_bundled_copy_is_used_and_named(tmp_path: Path) -> None:
     assert find(tmp_path).bundled
+    # the copy the command finds: from a source checkout, or from an installed wheel
+    where = subprocess.run(
+        [sys.executable, "-c", "from engine.syntax.resources import bundled_policy_path as b; "
+         "print(b())"], cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
     done = rules(tmp_path, "test")
     version = engine.load().version
     assert done.returncode == 0, done.stdout
     assert done.stdout.splitlines()[-1] == (
-        f"{count(bundled_cases_path())} passed, 0 failed — binzhou {version} "
-        f"(bundled: {bundled_policy_path()})"
+        f"{count(bundled_cases_path())} passed, 0 failed — binzhou {version} (bundled: {where})"
     )
     checked = rules(tmp_path, "check")
-    assert checked.stdout.startswith(f"binzhou {version} (bundled: {bundled_policy_path()}): ok")
+    assert checked.stdout.startswith(f"binzhou {version} (bundled: {where}): ok")
 
 
 def test_a_policy_named_wins_over_the_one_here(repo: Path) -> None:

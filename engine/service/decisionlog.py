@@ -7,7 +7,7 @@ decisions of the request in flight, which no one was told of. A kill in the midd
 that write can leave its last line unfinished; opening the log cuts it, so that every
 line is whole again before the next is written.
 With a salt, `person` is replaced by a keyed hash (HMAC-SHA256), in the input and in
-the result, since it may be an ID-card number.
+the result, and in the message of an error about it, since it may be an ID-card number.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.running.jsonout import dumps, loads
+from engine.running.records import show
 
 
 class Encoded(bytes):
@@ -67,11 +68,20 @@ class DecisionLog:
             return size - end
 
     def person(self, person: Any) -> Any:
-        """A person's key as logged: as given, or its keyed hash."""
-        if self.salt is None or not isinstance(person, str):
+        """A person's key as logged: as given, or its keyed hash (of the text, or of the
+        JSON text of any other value, so that a number or a list is hidden too)."""
+        if self.salt is None or person is None:
             return person
-        digest = hmac.new(self.salt, person.encode(), hashlib.sha256).hexdigest()
+        text = person if isinstance(person, str) else dumps(person)
+        digest = hmac.new(self.salt, text.encode(), hashlib.sha256).hexdigest()
         return f"hmac-sha256:{digest}"
+
+    def _unshown(self, result: Any, given: Any) -> Any:
+        """An error result with the invalid `person` it echoes replaced by its hash."""
+        person = given.get("person") if isinstance(given, dict) else None
+        if self.salt is None or person is None or isinstance(person, str):
+            return result
+        return _replaced(result, show(person), self.person(person))
 
     def _masked(self, value: Any) -> Any:
         """Records and results with `person` hashed (they keep it at the top level)."""
@@ -94,6 +104,7 @@ class DecisionLog:
             result = entry["result"]
             if self.salt is not None:
                 result = self._masked(loads(result.decode()) if type(result) is Encoded else result)
+                result = self._unshown(result, entry["input"])
             shared = tuple(v for k, v in entry.items() if k not in ("input", "result"))
             head = heads.get(shared)
             if head is None:
@@ -111,3 +122,14 @@ class DecisionLog:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """`value` with `old` replaced by `new` in every text in it."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replaced(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replaced(v, old, new) for k, v in value.items()}
+    return value

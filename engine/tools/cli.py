@@ -63,6 +63,8 @@ def _writer(args: argparse.Namespace, policy: Decides, report: bool) -> Writer |
     path = Path(args.output)
     if path.is_dir():
         raise InputError(f"`{path}` is a folder; name a file ending in {', '.join(OUTPUTS)}")
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write `{path}`: there is no folder `{path.parent}`")
     if path.suffix.lower() not in OUTPUTS:
         raise InputError(f"`{path}`: cannot write `{path.suffix}`; use one of {', '.join(OUTPUTS)}")
     columns = report_columns(policy) if report else RESULT_COLUMNS
