@@ -11,9 +11,8 @@ field, the value given and what is allowed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
@@ -367,8 +366,7 @@ def year_of(record: Any) -> int | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What a valid record was decided to be worth, and how."""
 
     id: Any
@@ -461,12 +459,14 @@ class RecordPath:
         if type(year) is not int or not 0 < year <= LAST_YEAR:
             year = record_year(year)
         ident = record.get("id", position)
-        if ident is not position and not usable_id(ident):
+        if ident is not position and (
+            type(ident) is not str or not (ident.isascii() or is_text(ident))
+        ):
             raise RecordError(INVALID, f"`id` must be a text; got {show(ident)}", "id")
         person = record.get("person", _MISSING)
         if person is _MISSING:
             person = None
-        elif not is_text(person):
+        elif type(person) is not str or not (person.isascii() or is_text(person)):
             raise RecordError(INVALID, f"`person` must be a text; got {show(person)}", "person")
         regime = self._regime_by_year.get(year) or self.regime_for(year)
         if regime is None or year > LAST_YEAR:
