@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from engine.checking import tree
 from engine.checking.types import ERROR, INT, NUMBER, Abstract, Ty
 from engine.syntax import ast
+from engine.syntax.limits import MAX_PLACES
 
 if TYPE_CHECKING:
     from engine.checking.narrow import Scope
@@ -47,6 +48,8 @@ def _arity(checker: ExprChecker, call: ast.Call, spec: BuiltinSpec) -> bool:
     words = {1: "one", 2: "two"}
     if spec.most is None:
         wanted = f"{words[spec.least]} or more values"
+    elif spec.most > spec.least:
+        wanted = f"{words[spec.least]} or {words[spec.most]} values, given {count}"
     else:
         wanted = f"{words[spec.least]} value, given {count}"
     checker.error("arity", f"`{call.function}` takes {wanted}", call.span)
@@ -74,13 +77,36 @@ def _extreme(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | No
 
 
 def _rounding(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
-    """`floor` and `ceil`: a number to a whole number."""
+    """`floor`, `ceil` and `round` (half up): a number to a whole number, or to as many
+    decimal places as a second value, a whole number from 0 to 12 written in the policy."""
     args = tuple(checker.infer(a, scope, expect) for a in call.args)
     if _failed(args) or not _arity(checker, call, BUILTINS[call.function]):
         return _error(call)
     if not checker.numeric(args[0].domain, call.args[0]):
         return _error(call)
-    return tree.Builtin(call, Abstract(INT), call.function, args, None)
+    places = _places(checker, call, args)
+    if places is None:
+        return _error(call)
+    ty = INT if places == 0 else NUMBER
+    return tree.Builtin(call, Abstract(ty), call.function, args, None)
+
+
+def _places(checker: ExprChecker, call: ast.Call, args: tuple[tree.Node, ...]) -> int | None:
+    """The decimal places a rounding keeps: 0 unless a constant says otherwise."""
+    if len(args) == 1:
+        return 0
+    given = args[1]
+    value = given.value if isinstance(given, tree.Const | tree.Param) else None
+    if type(value) is int and 0 <= value <= MAX_PLACES:
+        return value
+    checker.error(
+        "type",
+        f"`{call.function}` keeps a fixed number of decimal places: "
+        f"a whole number from 0 to {MAX_PLACES}",
+        call.args[1].span,
+        f"e.g. `{call.function}(x, 2)`",
+    )
+    return None
 
 
 def _neighbour(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
@@ -135,8 +161,9 @@ BUILTINS: dict[str, BuiltinSpec] = {
     for spec in (
         BuiltinSpec("min", 2, None, "取较小者", _extreme),
         BuiltinSpec("max", 2, None, "取较大者", _extreme),
-        BuiltinSpec("floor", 1, 1, "向下取整", _rounding),
-        BuiltinSpec("ceil", 1, 1, "向上取整", _rounding),
+        BuiltinSpec("floor", 1, 2, "向下取整", _rounding),
+        BuiltinSpec("ceil", 1, 2, "向上取整", _rounding),
+        BuiltinSpec("round", 1, 2, "四舍五入", _rounding),
         BuiltinSpec("lower", 1, 1, "低一级", _neighbour),
         BuiltinSpec("higher", 1, 1, "高一级", _neighbour),
         BuiltinSpec("sum", 1, 1, "合计", _sum),

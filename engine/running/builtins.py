@@ -8,10 +8,11 @@ names with their arity and type rules; a test keeps the two tables' names equal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from engine.checking import tree
-from engine.running.values import ceil, floor
+from engine.running.values import rounded
 
 Env = dict[str, Any]
 Trace = list[dict[str, Any]]
@@ -30,9 +31,20 @@ def _extreme(node: tree.Builtin, args: list[Fn]) -> Fn:
     return lambda env, tr: pick([f(env, tr) for f in args])
 
 
+_MODES = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "round": ROUND_HALF_UP}
+
+
 def _rounding(node: tree.Builtin, args: list[Fn]) -> Fn:
-    rounding, f = (floor if node.name == "floor" else ceil), args[0]
-    return lambda env, tr: rounding(f(env, tr))
+    f, mode = args[0], _MODES[node.name]
+    places = 0
+    if len(node.args) == 2:
+        given = node.args[1]
+        assert isinstance(given, tree.Const | tree.Param)  # a whole number, checked
+        places = int(given.value)
+    if places == 0:
+        return lambda env, tr: rounded(f(env, tr), mode)
+    step = Decimal(1).scaleb(-places)
+    return lambda env, tr: Decimal(f(env, tr)).quantize(step, rounding=mode)
 
 
 def _neighbour(node: tree.Builtin, args: list[Fn]) -> Fn:
@@ -52,6 +64,7 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
     "max": _extreme,
     "floor": _rounding,
     "ceil": _rounding,
+    "round": _rounding,
     "lower": _neighbour,
     "higher": _neighbour,
     "sum": _sum,

@@ -8,7 +8,7 @@ trace steps, and their text. Steps are read-only, so they can be shared.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from engine.checking.types import Interval
@@ -42,12 +42,9 @@ def divide(a: Any, b: Any) -> Decimal:
     return Decimal(a) / Decimal(b)
 
 
-def floor(a: Any) -> int:
-    return a if type(a) is int else int(a.to_integral_value(ROUND_FLOOR))
-
-
-def ceil(a: Any) -> int:
-    return a if type(a) is int else int(a.to_integral_value(ROUND_CEILING))
+def rounded(a: Any, mode: str) -> int:
+    """A number to a whole number, by a `decimal` rounding mode."""
+    return a if type(a) is int else int(a.to_integral_value(mode))
 
 
 def amount_value(value: Any) -> int | Decimal:

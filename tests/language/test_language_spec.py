@@ -413,7 +413,7 @@ def test_every_builtin_in_the_docs_is_used() -> None:
     section = LANGUAGE.split("## Expressions")[1].split("\n## ")[0]
     forms = [row.split("|")[1] for row in section.splitlines() if row.startswith("| `")]
     builtins = {name for form in forms for name in re.findall(r"`([a-z]{2,})\(", form)}
-    assert builtins >= {"min", "max", "floor", "ceil", "lower", "higher", "sum"}
+    assert builtins >= {"min", "max", "floor", "ceil", "round", "lower", "higher", "sum"}
     code = programs_text(rows=False)
     assert sorted(b for b in builtins if not re.search(rf"\b{b}\(", code)) == []
 
