@@ -77,11 +77,18 @@ class DecisionLog:
         return f"hmac-sha256:{digest}"
 
     def _unshown(self, result: Any, given: Any) -> Any:
-        """An error result with the invalid `person` it echoes replaced by its hash."""
+        """An error result with the invalid `person` its message echoes (and an
+        explanation's text) replaced by the person's hash."""
         person = given.get("person") if isinstance(given, dict) else None
-        if self.salt is None or person is None or isinstance(person, str):
+        error = result.get("error") if isinstance(result, dict) else None
+        if person is None or isinstance(person, str) or not isinstance(error, dict):
             return result
-        return _replaced(result, show(person), self.person(person))
+        said = str(error.get("message", ""))
+        unsaid = said.replace(show(person), self.person(person))
+        out = {**result, "error": {**error, "message": unsaid}}
+        if isinstance(result.get("text"), list):
+            out["text"] = [str(line).replace(said, unsaid) for line in result["text"]]
+        return out
 
     def _masked(self, value: Any) -> Any:
         """Records and results with `person` hashed (they keep it at the top level)."""
@@ -122,14 +129,3 @@ class DecisionLog:
 
     def close(self) -> None:
         os.close(self._fd)
-
-
-def _replaced(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every text in it."""
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, list):
-        return [_replaced(v, old, new) for v in value]
-    if isinstance(value, dict):
-        return {k: _replaced(v, old, new) for k, v in value.items()}
-    return value

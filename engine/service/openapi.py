@@ -1,8 +1,11 @@
 """The OpenAPI document of the service, generated from its table of endpoints.
 
-Input: the service's `Endpoint`s and the loaded policy's record schema. Output: an
-OpenAPI 3.1 document (whose schemas are JSON Schema 2020-12, like the record schema),
-with `Record` under `components.schemas`, so a client can be generated for any policy.
+Input: the service's `Endpoint`s, the loaded policy's record schema and the service's
+options. Output: an OpenAPI 3.1 document (whose schemas are JSON Schema 2020-12, like the
+record schema), with `Record` under `components.schemas`, so a client can be generated
+for any policy. It says what the service does: a body may hold any object or list (a bad
+record gets an error object in its place, with 200), a list at most `max_records` long;
+the bearer token is asked for only when the service has one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ class Endpoint:
     guarded: bool = True  # needs the bearer token when one is set
     media: str = "application/json"  # of the request body, and of the answer
     page: bool = False  # a page for people, not part of the API document
+    parameters: tuple[dict[str, Any], ...] = ()  # its query parameters
+    also: str | None = None  # another media type of a 200 answer (asked for by a parameter)
+    refusals: tuple[str, ...] = ()  # statuses it may answer besides the common ones
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -61,7 +67,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "code": {"enum": ["invalid_record", "unknown_kind", "no_policy_in_force"]},
             "message": {"type": "string"},
-            "field": {"type": "string"},
+            "field": {"type": ["string", "null"]},
         },
         "required": ["code", "message"],
     },
@@ -93,57 +99,94 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["error"],
     },
+    "Confirm": {
+        "type": "object",
+        "description": "The version held back, as `/v1/policies` names it.",
+        "properties": {"version": {"type": "string"}},
+        "required": ["version"],
+        "additionalProperties": False,
+    },
 }
 
 PROBLEMS = {
-    "400": "malformed JSON, or a body that is not a record or a list of records",
-    "401": "no valid bearer token (when the service has one)",
+    "400": "malformed JSON, or a body or a parameter that is not what the endpoint takes",
+    "401": "no valid bearer token (the service has one)",
+    "408": "the body did not arrive within the body timeout",
+    "409": "no such version is held back",
     "413": "a body over the size limit, or more records than one request may carry",
-    "415": "a body that is not `application/json`",
+    "415": "a body that is not of the media type the endpoint takes",
+    "503": "the request's work took longer than the time limit (or: the service is not ready)",
 }
+BODY_PROBLEMS = ("400", "408", "413", "415")
+
+
+def records_body(max_records: int) -> dict[str, Any]:
+    """A body of records: one record or a list. Any other object, or a list of any
+    values, is taken too: each bad record gets an error object in its place."""
+    many = {"type": "array", "items": _ref("Record"), "maxItems": max_records}
+    other = {
+        "type": ["object", "array"],
+        "maxItems": max_records,
+        "description": "anything else: an error object in the place of each bad record",
+    }
+    return {"anyOf": [_ref("Record"), many, other]}
+
+
+def _operation(e: Endpoint, secured: bool, max_records: int) -> dict[str, Any]:
+    content = {e.media: {"schema": e.returns}}
+    if e.also:
+        content[e.also] = {"schema": {"type": "string", "format": "binary"}}
+    operation: dict[str, Any] = {
+        "summary": e.summary,
+        "operationId": e.path.strip("/").replace("/", "_") + "_" + e.method.lower(),
+        "responses": {"200": {"description": "OK", "content": content}},
+    }
+    if e.parameters:
+        operation["parameters"] = list(e.parameters)
+    if e.body == "Spreadsheet":
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/octet-stream": binary},
+        }
+    elif e.body == "Record":
+        operation["requestBody"] = {"required": True, "content": _json(records_body(max_records))}
+    elif e.body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(e.body))}
+    refused = [*(BODY_PROBLEMS if e.body else ()), *e.refusals, "503"]
+    if e.guarded and secured:
+        refused.append("401")
+        operation["security"] = [{"bearer": []}]
+    for code in sorted(set(refused)):
+        operation["responses"][code] = {
+            "description": PROBLEMS[code],
+            "content": _json(_ref("Problem")),
+        }
+    return operation
 
 
 def document(
-    endpoints: list[Endpoint], record: dict[str, Any], title: str, version: str
+    endpoints: list[Endpoint],
+    record: dict[str, Any],
+    title: str,
+    version: str,
+    secured: bool = False,
+    max_records: int = 10_000,
 ) -> dict[str, Any]:
-    """The document; `version` is the serving policy's."""
+    """The document; `version` is the serving policy's, `secured` whether a token is set."""
     record = {k: v for k, v in record.items() if k not in ("$schema", "$id")}
     paths: dict[str, Any] = {}
     for e in endpoints:
-        if e.page:
-            continue
-        operation: dict[str, Any] = {
-            "summary": e.summary,
-            "operationId": e.path.strip("/").replace("/", "_") + "_" + e.method.lower(),
-            "responses": {
-                "200": {"description": "OK", "content": {e.media: {"schema": e.returns}}}
-            },
-        }
-        if e.body == "Spreadsheet":
-            binary = {"schema": {"type": "string", "format": "binary"}}
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/octet-stream": binary},
-            }
-        elif e.body is not None:
-            operation["requestBody"] = {"required": True, "content": _json(one_or_many(e.body))}
-        refused = {c: d for c, d in PROBLEMS.items() if e.guarded and (e.body or c == "401")}
-        for code, description in refused.items():
-            operation["responses"][code] = {
-                "description": description,
-                "content": _json(_ref("Problem")),
-            }
-        if e.guarded:
-            operation["security"] = [{"bearer": []}]
-        paths.setdefault(e.path, {})[e.method.lower()] = operation
+        if not e.page:
+            paths.setdefault(e.path, {})[e.method.lower()] = _operation(e, secured, max_records)
+    components: dict[str, Any] = {"schemas": {"Record": record, **SCHEMAS}}
+    if secured:
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {
-            "schemas": {"Record": record, **SCHEMAS},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
+        "components": components,
     }
 
 

@@ -364,10 +364,19 @@ def _size(text: str) -> int:
     raise argparse.ArgumentTypeError(f"`{text}` is not a size such as 10MB, 512KB or 1048576")
 
 
+def _seconds(text: str) -> float:
+    """A time limit: a number of seconds over 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds over 0")
+    return seconds
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
-
-    import uvicorn
 
     from engine.service.decisionlog import read_salt
     from engine.service.serve import Options, build
@@ -383,7 +392,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if log_path is None:
             raise InputError("--hash-person goes with --decision-log")
         salt = read_salt(Path(args.salt_file) if args.salt_file else log_path.with_suffix(".salt"))
-    options = Options(args.max_body, args.max_records, token, args.reload_every)
+    options = Options(
+        args.max_body,
+        args.max_records,
+        token,
+        args.reload_every,
+        args.reload_settle,
+        args.allow_shrink,
+        args.header_timeout,
+        args.body_timeout,
+        args.request_timeout,
+    )
     paths, bundled = policy_paths(args.policy)
     service = build([str(p) for p in paths], options, log_path, salt, args.fsync)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -393,14 +412,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        service.app(),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
+    service.run(args.host, args.port)
     return OK
 
 
@@ -536,6 +548,41 @@ def parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="SECONDS",
         help="look for changed policy files this often; 0: never (default: 1)",
+    )
+    p.add_argument(
+        "--reload-settle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="load changed files once they have stayed unchanged this long (default: 1)",
+    )
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="load a new version even if it drops kinds, year summaries or windows "
+        "(default: hold it back until POST /v1/policies/confirm)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection whose request head takes longer (default: 10)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="refuse (408) a request whose body takes longer to arrive, and cut a client that "
+        "takes longer to read an answer (default: 60)",
+    )
+    p.add_argument(
+        "--request-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="refuse (503) a request whose work takes longer (default: 60)",
     )
     p = command("test", cmd_test, "run golden case files; ends with `N passed, M failed`")
     p.add_argument(
