@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -371,32 +370,6 @@ def test_a_salt_file_is_made_once(tmp_path: Path) -> None:
 
 
 # ── the real server ──────────────────────────────────────────────────────
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(*args: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", str(port), *args],
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server, port
-        except OSError:
-            if server.poll() is not None:
-                raise AssertionError(server.stderr.read().decode()) from None
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError("the server did not start")
-
-
 def _post(port: int, path: str, body: object, rid: str) -> tuple[int, object]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request(
@@ -408,9 +381,9 @@ def _post(port: int, path: str, body: object, rid: str) -> tuple[int, object]:
     return answer.status, data
 
 
-def test_the_real_server_over_http(tmp_path: Path) -> None:
+def test_the_real_server_over_http(tmp_path: Path, serve) -> None:
     draft = str(ROOT / "policies" / "examples" / "binzhou-2022-draft")
-    server, port = _start("--policy", str(ROOT / "policies" / "binzhou"), "--policy", draft)
+    server, port = serve("--policy", str(ROOT / "policies" / "binzhou"), "--policy", draft)
     try:
         status, results = _post(port, "/v1/evaluate", [PAPER, {**PAPER, "year": 2022}], "x")
         assert status == 200
@@ -428,9 +401,9 @@ def test_the_real_server_over_http(tmp_path: Path) -> None:
         server.wait(timeout=20)
 
 
-def test_killed_mid_load_loses_no_acknowledged_decision(tmp_path: Path) -> None:
+def test_killed_mid_load_loses_no_acknowledged_decision(tmp_path: Path, serve) -> None:
     log = tmp_path / "decisions.jsonl"
-    server, port = _start("--decision-log", str(log))
+    server, port = serve("--decision-log", str(log))
     acknowledged: list[tuple[str, object]] = []
     stop = threading.Event()
 
@@ -483,7 +456,7 @@ def test_serve_refuses_a_policy_that_does_not_load(tmp_path: Path) -> None:
             "--policy",
             str(bad),
             "--port",
-            str(_free_port()),
+            "0",  # it stops before it listens
         ],
         capture_output=True,
         text=True,

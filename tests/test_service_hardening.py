@@ -113,32 +113,6 @@ def test_a_non_ascii_token_of_the_service_is_accepted() -> None:
 
 
 # ── 3. slow clients and the time limit ───────────────────────────────────
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(*args: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", str(port), *args],
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server, port
-        except OSError:
-            if server.poll() is not None:
-                raise AssertionError(server.stderr.read().decode()) from None
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError("the server did not start")
-
-
 def _stop(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(timeout=20)
@@ -166,8 +140,8 @@ def _dribble(port: int, head: bytes, more: bytes, seconds: float) -> tuple[float
         return time.monotonic() - started, got
 
 
-def test_slow_clients_are_cut_after_a_bounded_time() -> None:
-    server, port = _serve("--reload-every", "0", "--header-timeout", "1", "--body-timeout", "1")
+def test_slow_clients_are_cut_after_a_bounded_time(serve) -> None:
+    server, port = serve("--reload-every", "0", "--header-timeout", "1", "--body-timeout", "1")
     slow_head = (b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\n", b"X-Slow: " + b"a" * 200)
     slow_body = (
         b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -227,9 +201,9 @@ def _sheet(path: Path, rows: int) -> bytes:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
-def test_memory_comes_back_after_repeated_large_uploads(tmp_path: Path) -> None:
+def test_memory_comes_back_after_repeated_large_uploads(tmp_path: Path, serve) -> None:
     body = _sheet(tmp_path / "unit.xlsx", 30_000)
-    server, port = _serve("--reload-every", "0")
+    server, port = serve("--reload-every", "0")
     import http.client
 
     def upload() -> None:
@@ -352,14 +326,14 @@ def test_a_crash_of_the_checker_leaves_the_old_version_serving(tmp_path: Path, m
         assert c.post("/v1/evaluate", json=COURSE).json()["version"] == first
 
 
-def test_no_answer_comes_from_a_half_saved_policy(tmp_path: Path) -> None:
+def test_no_answer_comes_from_a_half_saved_policy(tmp_path: Path, serve) -> None:
     """A writer saves `summaries.rules` non-atomically (cut, pause, rest) over and over
     while the service polls every 50 ms: every report has its windows."""
     folder = _copy(tmp_path)
     summaries = folder / "summaries.rules"
     whole = summaries.read_text(encoding="utf-8")
     cut = _cut_windows(whole)
-    server, port = _serve(
+    server, port = serve(
         "--policy", str(folder), "--reload-every", "0.05", "--reload-settle", "0.2"
     )
     stop = threading.Event()

@@ -109,6 +109,6 @@ def shown(path: str | Path) -> str:
 
 
 def named(policy: Decides, paths: Sequence[Path], bundled: bool = False) -> str:
-    """A policy as closing lines name it: `binzhou c509bdf783ed (policies/binzhou)`."""
+    """A policy as closing lines name it: `NAME 1a2b3c4d5e6f (policies/NAME)`."""
     where = ", ".join(str(p.resolve()) if bundled else shown(p) for p in paths)
     return f"{policy.name} {policy.version} ({'bundled: ' if bundled else ''}{where})"
