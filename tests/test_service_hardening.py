@@ -166,7 +166,7 @@ def test_slow_clients_are_cut_after_a_bounded_time(serve) -> None:
         _stop(server)
     assert len(results) == 5
     for kind, seconds, got in results:
-        assert seconds < 6, (kind, seconds)
+        assert seconds < 15, (kind, seconds)  # cut at about 1 s; the client would dribble 20
         if kind == "body":
             assert b" 408 " in got.split(b"\r\n")[0] and b'"code": "body_timeout"' in got
 

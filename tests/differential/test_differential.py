@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import os
 import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +33,6 @@ ENGINE_ONLY = ("trace", "policy", "version")  # engine bookkeeping the reference
 @pytest.fixture(scope="module")
 def run() -> dict[str, Any]:
     """Both implementations over one generated batch (computed once per module)."""
-    started = time.perf_counter()
     records = generate(SEED)
     pristine = copy.deepcopy(records)  # the reference reads its own copy
     policy = engine.load()
@@ -46,7 +44,6 @@ def run() -> dict[str, Any]:
         "reference_report": reference.report(pristine),
         "untouched": records == pristine,
     }
-    data["seconds"] = time.perf_counter() - started
     return data
 
 
@@ -86,7 +83,6 @@ def test_the_batch_is_big_enough(run: dict[str, Any]) -> None:
     persons = {r["person"] for r in records if isinstance(r.get("person"), str)}
     assert len(run["records"]) >= MIN_RECORDS, f"seed {SEED}"
     assert len(persons) >= MIN_PERSONS, f"seed {SEED}"
-    assert run["seconds"] < 45, f"both implementations took {run['seconds']:.1f}s"
     assert run["untouched"], "the engine changed the records it was given"
 
 
