@@ -39,10 +39,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(port: int, log: Path | None) -> subprocess.Popen:
+def start(port: int, log: Path | None, *more: str) -> subprocess.Popen:
+    """`rules serve` on `port` (`more`: further options), once it accepts connections."""
     args = [sys.executable, "-m", "engine", "serve", "--port", str(port), "--reload-every", "0"]
     if log is not None:
         args += ["--decision-log", str(log)]
+    args += more
     server = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:

@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 import openpyxl
+from serve import start  # bench/serve.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDITS = {"person": "p1", "year": 2019, "kind": "public_course", "hours": 30}  # has windows
@@ -52,20 +52,6 @@ def rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) // 1024
     return 0
-
-
-def start(port: int, policy: Path, log: Path) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "engine", "serve", "--port", str(port), "--policy", str(policy)]
-    args += ["--decision-log", str(log), "--reload-every", "0.5"]
-    server = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("the server did not start")
 
 
 def sheet(folder: Path) -> bytes:
@@ -215,7 +201,7 @@ def main() -> int:
         shutil.copytree(ROOT / "policies" / "binzhou", folder)
         log = Path(temp) / "decisions.jsonl"
         port = free_port()
-        server = start(port, folder, log)
+        server = start(port, log, "--policy", str(folder), "--reload-every", "0.5")
         started_rss = rss(server.pid)
         book, tally, saves = sheet(Path(temp)), Tally(), Counter[str]()
         until = time.monotonic() + args.seconds

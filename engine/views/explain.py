@@ -16,7 +16,7 @@ from typing import Any
 from engine.checking import tree
 from engine.checking.types import NEGATED
 from engine.running.protocol import Member
-from engine.running.records import RecordError, usable_id
+from engine.running.records import RecordError, result_of, usable_id
 from engine.running.values import amount_value, value_text
 from engine.syntax import ast
 from engine.syntax.printer import expr_text
@@ -105,11 +105,11 @@ class Explainer:
         """The explanation of one record: its result, the steps in words, and (if it does
         not count) the reason and what would have made it count."""
         try:
-            result = self.policy.evaluate(record, position)
+            decision = self.policy.decide(record, position)
         except RecordError as error:
             return error_explanation(record, position, error)
-        env = dict(self.policy.validators[record["kind"]].fields_of(record))
-        env["year"] = result["year"]
+        result = result_of(decision, self.policy.name, self.policy.version)
+        env = decision.fields  # checked once, `year` included
         unit = self.units.get(result["regime"], "")
         steps = [
             {"text": self.sentence(s, env, unit), "cite": s["cite"], "value": s["value"]}
