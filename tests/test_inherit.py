@@ -184,12 +184,12 @@ def test_override_a_rule_in_one_regime_keeps_the_base_rule_in_the_other(tmp_path
 def test_add_a_kind_with_its_rule(tmp_path: Path) -> None:
     child = build(
         tmp_path,
-        'kind flat "定额" { count "张数": int >= 1 }\n'
+        'kind flat "定额" { sheets "张数": int >= 1 }\n'
         'param per "每张" = 3 cite "§9"\n'
-        'rule flat { category c cite "§9" amount count * per }\n',
+        'rule flat { category c cite "§9" amount sheets * per }\n',
     )
-    assert child.evaluate({"kind": "flat", "year": 2022, "count": 4})["amount"] == 12
-    assert child.evaluate({"kind": "定额", "year": 2022, "count": 1})["amount"] == 3
+    assert child.evaluate({"kind": "flat", "year": 2022, "sheets": 4})["amount"] == 12
+    assert child.evaluate({"kind": "定额", "year": 2022, "sheets": 1})["amount"] == 3
 
 
 def test_add_a_field_to_a_kind(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 import engine
 
 POLICY = engine.load(Path(__file__).parent / "programs" / "features.rules")
-ITEM = {"year": 2020, "kind": "item", "size": "small", "colours": ["green"], "count": 2,
+ITEM = {"year": 2020, "kind": "item", "size": "small", "colours": ["green"], "quantity": 2,
         "divisor": 0}  # fmt: skip
 
 
@@ -26,7 +26,7 @@ def test_set_membership_and_booleans() -> None:
 
 
 def test_ordered_max_and_floor() -> None:
-    result = POLICY.evaluate({**ITEM, "size": "large", "count": 3, "fragile": True})
+    result = POLICY.evaluate({**ITEM, "size": "large", "quantity": 3, "fragile": True})
     # biggest = max(large, medium) = large >= medium: 3.25 * 3 + 2.5
     assert result["amount"] == Decimal("12.25")
     assert result["trace"][0] == {"step": "biggest = max(size, size.medium)", "cite": "新规则",
@@ -43,7 +43,7 @@ def test_division_by_zero_is_an_evaluation_error_with_its_place() -> None:
         POLICY.evaluate({**ITEM, "note": "division"})
     assert caught.value.code == "evaluation_error"
     assert caught.value.message.endswith(
-        "features.rules:42:34: `count / divisor`: division by zero"
+        "features.rules:42:34: `quantity / divisor`: division by zero"
     )
     (result,) = POLICY.evaluate_many([{**ITEM, "note": "division"}])
     assert result["error"]["code"] == "evaluation_error"
@@ -56,7 +56,7 @@ def test_division_by_zero_is_an_evaluation_error_with_its_place() -> None:
          "`colours` must be a list of distinct members of: red (红), green (绿), blue (蓝); "
          "got a list"),
         ({"colours": "red"}, "colours", None),
-        ({"count": 101}, "count", "`count` must be an integer >= 0 and <= 100; got 101"),
+        ({"quantity": 101}, "quantity", "`quantity` must be an integer >= 0 and <= 100; got 101"),
         ({"note": 5}, "note", "`note` must be a text; got 5"),
         ({"fragile": 1}, "fragile", "`fragile` must be true or false; got 1"),
     ],
@@ -79,6 +79,6 @@ def test_schema_of_sets_and_defaults() -> None:
         "x-labels": {"red": "红", "green": "绿", "blue": "蓝"},
     }
     assert props["fragile"] == {"title": "易碎", "type": "boolean", "default": False}
-    assert props["count"] == {"title": "数量", "type": "integer", "minimum": 0, "maximum": 100}
+    assert props["quantity"] == {"title": "数量", "type": "integer", "minimum": 0, "maximum": 100}
     year = POLICY.schema()["oneOf"][0]["properties"]["year"]
     assert year == {"type": "integer", "minimum": 1, "maximum": 9999}

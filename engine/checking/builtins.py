@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.checking import tree
+from engine.checking import aggregate, tree
 from engine.checking.types import ERROR, INT, NUMBER, Abstract, Ty
 from engine.syntax import ast
 from engine.syntax.limits import MAX_PLACES
@@ -136,26 +136,6 @@ def _neighbour(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | 
     return tree.Builtin(call, Abstract(value.ty, moved), name, args, tuple(order))
 
 
-def _sum(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
-    """`sum(name)`: what a person's records add up to, in a summary or window."""
-    if checker.sum_names is None:
-        checker.error(
-            "type", "`sum` adds up a person's records; use it in a `summary` or `window`", call.span
-        )
-        return _error(call)
-    arg = call.args[0] if len(call.args) == 1 else None
-    if not isinstance(arg, ast.Name):
-        checker.error(
-            "arity", "`sum` takes one name: a category, or a value of the year summary", call.span
-        )
-        return _error(call)
-    if arg.name not in checker.sum_names:
-        checker.unknown(arg.name, "name to add up", checker.sum_names, arg.span)
-        return _error(call)
-    total = tree.Total(arg, Abstract(checker.sum_names[arg.name]), arg.name)
-    return tree.Builtin(call, total.domain, "sum", (total,), None)
-
-
 BUILTINS: dict[str, BuiltinSpec] = {
     spec.name: spec
     for spec in (
@@ -166,6 +146,8 @@ BUILTINS: dict[str, BuiltinSpec] = {
         BuiltinSpec("round", 1, 2, "四舍五入", _rounding),
         BuiltinSpec("lower", 1, 1, "低一级", _neighbour),
         BuiltinSpec("higher", 1, 1, "高一级", _neighbour),
-        BuiltinSpec("sum", 1, 1, "合计", _sum),
+        BuiltinSpec("sum", 1, 1, "合计", aggregate.total),
+        BuiltinSpec("count", 1, 1, "件数", aggregate.total),
+        BuiltinSpec("met", 1, 1, "达到", aggregate.met),
     )
 }

@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from engine.checking import tree
+from engine.checking.aggregate import Pool
 from engine.checking.builtins import BUILTINS
 from engine.checking.model import (
     CheckedFunction,
     CheckedRule,
+    FactSpec,
     FieldSpec,
     KindSpec,
     Model,
@@ -383,8 +385,45 @@ def check_kinds(ctx: Context) -> None:
                     fields[decl.name] = spec
             requires.extend(part.requires)
         checked = KindSpec(kind.name, kind.label, fields, tuple(requires), kind.span)
+        if kind.facts is not None:
+            checked.facts = _fact_spec(ctx, kind.facts, fields)
         _check_requires(ctx, checked)
         ctx.kinds[kind.name] = checked
+
+
+def _fact_spec(ctx: Context, rules: ast.FactRules, fields: dict[str, FieldSpec]) -> FactSpec:
+    """A `facts` kind's `without:` defaults and reason, and its `several:` choice."""
+    reasons = ctx.symbols.reasons
+    several_reason = rules.several[1] if rules.several and rules.several[0] == "reason" else None
+    for reason, span in (
+        (rules.missing_reason, rules.missing_at),
+        (several_reason, rules.several_at),
+    ):
+        if reason is not None and reason not in reasons:
+            ctx.error("unknown-name", f"unknown reason `{reason}`", span or rules.span,
+                      did_you_mean(reason, reasons))  # fmt: skip
+    defaults: dict[str, Any] = {}
+    for name, value in rules.defaults:
+        spec = fields.get(name)
+        if spec is None:
+            ctx.error("unknown-name", f"unknown field `{name}`", value.span,
+                      did_you_mean(name, fields))  # fmt: skip
+            continue
+        members = frozenset(spec.members) if spec.members is not None else None
+        defaults[name] = _constant_of(ctx, value, spec.ty, members)
+    order = None
+    if rules.several is not None and rules.several[0] != "reason":
+        how, name = rules.several
+        spec = fields.get(name)
+        at = rules.several_at or rules.span
+        if spec is None:
+            ctx.error("unknown-name", f"unknown field `{name}`", at, did_you_mean(name, fields))
+        elif spec.ty.base == "enum" and ctx.symbols.enums[spec.ty.enum or ""].ordered:
+            order = tuple(ctx.symbols.members(spec.ty.enum or ""))
+        elif not spec.ty.numeric:
+            ctx.error("type", f"`several: {how} {name}` needs a number or a member of an "
+                      f"ordered enum, not {spec.ty}", at)  # fmt: skip
+    return FactSpec(rules.missing_reason, defaults, rules.several, order)
 
 
 def _like_chain(ctx: Context, kind: ast.Kind) -> list[ast.Kind] | None:
@@ -634,6 +673,14 @@ def check_rules(ctx: Context) -> None:
                 'add the clause it comes from, e.g. `cite "§3(1)"`',
             )
         body = None
+        if kind is not None and kind.facts is not None:
+            ctx.error(
+                "fact-rule",
+                f"`{rule.kind}` gives facts: its records earn nothing, so it has no rule",
+                rule.span,
+                f"read its facts in a summary, e.g. `{rule.kind}.FIELD`",
+            )
+            continue
         if kind is not None:
             checker.groups = kind.exactly_one_groups()
             body = checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
@@ -659,6 +706,8 @@ def check_rules(ctx: Context) -> None:
     in_force = [r.name for r in symbols.in_force()]
     written = {(r.kind, regime) for r in symbols.rules for regime in r.regimes or symbols.regimes}
     for declared in symbols.kinds.values():
+        if declared.facts is not None:
+            continue
         for regime in in_force:
             if (declared.name, regime) not in written:
                 ctx.error(
@@ -672,12 +721,20 @@ def check_rules(ctx: Context) -> None:
 def check_summaries(ctx: Context) -> None:
     """Year summaries (one per regime) and windows over them."""
     symbols, checker = ctx.symbols, ctx.checker
-    numbers = {name: NUMBER for name in symbols.categories}
+    kinds = {name: record_scope(spec) for name, spec in ctx.kinds.items()}
+    facts = {
+        name: {f: (Abstract(spec.ty, _members(spec), spec.interval), f in kind.facts.defaults)
+               for f, spec in kind.fields.items()}
+        for name, kind in ctx.kinds.items()
+        if kind.facts is not None
+    }  # fmt: skip
+    categories = {name: NUMBER for name in symbols.categories}
+    pool = Pool(window=False, values=categories, kinds=kinds, facts=facts)
     for summary in symbols.summaries:
         if summary.cite is None:
             ctx.error("missing-cite", "this summary has no `cite`", summary.span,
                       'add the clause it comes from, e.g. `cite "§1"`')  # fmt: skip
-        checker.sum_names = numbers
+        checker.pool = pool
         checked = checker.summary(summary, {"year": Binding(Abstract(INT), origin="year")})
         for regime in summary.regimes:
             if regime not in symbols.regimes:
@@ -689,7 +746,7 @@ def check_summaries(ctx: Context) -> None:
                 ctx.summaries[regime] = checked
     for window in symbols.windows.values():
         _check_window(ctx, window)
-    checker.sum_names = None
+    checker.pool = None
 
 
 def _check_window(ctx: Context, window: ast.Window) -> None:
@@ -711,8 +768,25 @@ def _check_window(ctx: Context, window: ast.Window) -> None:
                   f"`{window.regime}`", window.span)  # fmt: skip
     if window.cite is None:
         ctx.error("missing-cite", f"window `{window.name}` has no `cite`", window.span)
-    ctx.checker.sum_names = {name: NUMBER for name in summary.shown}
+    ctx.checker.pool = _window_pool(summary)
     ctx.windows[window.name] = ctx.checker.summary(window, {})
+
+
+def _members(spec: FieldSpec) -> frozenset[str] | None:
+    return frozenset(spec.members) if spec.members is not None else None
+
+
+def _window_pool(summary: tree.Summary) -> Pool:
+    """A window reads its years' shown values, `qualified` and each requirement met."""
+    shown = {s.name: s.value.domain for s in summary.statements if isinstance(s, tree.Show)}
+    outcomes = {name: Binding(domain, origin="outcome") for name, domain in shown.items()}
+    outcomes["year"] = Binding(Abstract(INT), origin="year")
+    requirements = [s for s in summary.statements if isinstance(s, tree.Requirement)]
+    if requirements:
+        outcomes["qualified"] = Binding(Abstract(BOOL), origin="outcome")
+    named = tuple(str(r.name) for r in requirements if r.name is not None)
+    values = {name: domain.ty for name, domain in shown.items() if domain.ty.numeric}
+    return Pool(window=True, values=values, outcomes=outcomes, requirements=named)
 
 
 CHECKS: list[Callable[[Context], None]] = [

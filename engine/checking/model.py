@@ -36,6 +36,16 @@ class FieldSpec:
         return self.optional and self.default is None
 
 
+@dataclass(frozen=True)
+class FactSpec:
+    """What a `facts` kind's absence, or several of its records, mean for a person-year."""
+
+    missing_reason: str | None  # a person-year without one is not qualified, for this reason
+    defaults: dict[str, Any]  # field -> the value the arithmetic uses when there is none
+    several: tuple[str, str] | None  # ("reason", R), ("highest" | "lowest", FIELD); None: refused
+    order: tuple[Any, ...] | None = None  # the members of `several`'s field, lowest first
+
+
 @dataclass
 class KindSpec:
     name: str
@@ -45,6 +55,7 @@ class KindSpec:
     span: ast.Span | None = None
     # each `require` with its condition checked in this kind's own scope (None: exactly one)
     conditions: tuple[tuple[ast.Require | ast.RequireOne, tree.Node | None], ...] = ()
+    facts: FactSpec | None = None  # a `facts` kind: its records earn nothing
 
     def exactly_one_groups(self) -> list[tuple[str, ...]]:
         return [r.fields for r in self.requires if isinstance(r, ast.RequireOne)]

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.checking.types import Abstract
 from engine.syntax import ast
+from engine.syntax.printer import expr_text
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -48,9 +49,20 @@ class Var(Node):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Total(Node):
-    """`sum(name)` in a summary or window: a category's total or a year summary's value."""
+    """What a summary adds up (`sum`) or counts (`count`), `over` one of: a category's or a
+    kind's records (a year summary), a year summary's value or its years (a window); only
+    those for which `condition` holds (the record's fields, or the year's outcomes)."""
 
     name: str
+    function: str = "sum"
+    over: str = "category"  # category | kind | value | years
+    condition: Node | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """Where the summary's environment holds this total."""
+        where = None if self.condition is None else expr_text(self.condition.source)
+        return (self.function, self.name, where)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -164,13 +176,15 @@ class Show:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Requirement:
-    """`achieved >= required` (or `>` when `strict`)."""
+    """`achieved >= required` (or `>` when `strict`); with `reason`, `achieved` is a
+    condition, `required` None, and the requirement fails for that reason."""
 
     name: str | None
     achieved: Node
-    required: Node
+    required: Node | None
     strict: bool
     source: ast.Requirement
+    reason: str | None = None
 
 
 SummaryStatement = Let | Show | Requirement
@@ -183,7 +197,8 @@ class Summary:
     decl: ast.Summary | ast.Window
     statements: tuple[SummaryStatement, ...]
     shown: tuple[str, ...]
-    sums: tuple[str, ...]
+    sums: tuple[Total, ...]
+    facts: tuple[str, ...] = ()  # the `facts` kinds it reads
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from engine.checking import tree
+from engine.checking.aggregate import Pool, fact
 from engine.checking.builtins import BUILTINS
 from engine.checking.model import Signature, TableSpec
 from engine.checking.narrow import Binding, Narrowing, Scope
@@ -58,7 +59,8 @@ class ExprChecker(Narrowing):
         self.groups: list[tuple[str, ...]] = []  # exactly-one groups of the current kind
         self.later_lets: dict[str, tuple[int, ast.Let]] = {}  # a body's lets, by name
         self.position = 0  # the statement being checked
-        self.sum_names: dict[str, Ty] | None = None  # what `sum(…)` adds up, in a summary
+        self.pool: Pool | None = None  # what `sum(…)` and `count(…)` read, in a summary
+        self.requirements: tuple[str, ...] | None = None  # what `met(…)` reads, in a window
 
     def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
@@ -126,8 +128,10 @@ class ExprChecker(Narrowing):
             assert stmt.value is not None
             node = self.infer(stmt.value, scope)
             ty = node.domain.ty
-            if not (ty.numeric or ty in (BOOL, ERROR)):
-                self.error("type", f"a summary shows numbers or yes/no, not {ty}", stmt.value.span)
+            if not (ty.numeric or ty.base == "enum" or ty in (BOOL, ERROR)):
+                self.error(
+                    "type", f"a summary shows numbers, members or yes/no, not {ty}", stmt.value.span
+                )
             if stmt.name in scope or stmt.name in self.params:
                 self.error("duplicate", f"`{stmt.name}` is already defined", stmt.span)
             scope[stmt.name] = Binding(node.domain, origin="let")
@@ -136,19 +140,26 @@ class ExprChecker(Narrowing):
                 checked.append(tree.Show(stmt.name, node, stmt))
             else:
                 checked.append(tree.Let(stmt.name, node, stmt))
-        sums = tuple(
+        used = [n for s in checked for root in _roots(s) for n in tree.nodes(root)]
+        sums = tuple({n.key: n for n in used if isinstance(n, tree.Total)}.values())
+        facts = tuple(
             dict.fromkeys(
-                n.name
-                for s in checked
-                for root in _roots(s)
-                for n in tree.nodes(root)
-                if isinstance(n, tree.Total)
+                n.source.enum
+                for n in used
+                if isinstance(n, tree.Var)
+                and n.origin == "fact"
+                and isinstance(n.source, ast.Qualified)
             )
         )
-        return tree.Summary(decl, tuple(checked), tuple(shown), sums)
+        return tree.Summary(decl, tuple(checked), tuple(shown), sums, facts)
 
     def _requirement(self, req: ast.Requirement, scope: Scope) -> tree.Requirement | None:
         cond = req.condition
+        if req.reason is not None:
+            if req.reason not in self.symbols.reasons:
+                self.unknown(req.reason, "reason", self.symbols.reasons, req.span)
+            met = self.boolean(cond, scope)
+            return tree.Requirement(req.name, met, None, False, req, req.reason)
         if not (isinstance(cond, ast.Compare) and cond.op in (">=", ">")):
             self.error(
                 "requirement-shape", "a requirement compares what was achieved with what is "
@@ -230,6 +241,9 @@ class ExprChecker(Narrowing):
     def _qualified(self, expr: ast.Qualified) -> tree.Node:
         enum, member = expr.enum, expr.member
         if enum not in self.symbols.enums:
+            found = fact(self, expr)
+            if found is not None:
+                return found
             self.unknown(enum, "enum", self.symbols.enums, expr.span)
             return _error(expr)
         canonical = self.symbols.member(enum, member)
@@ -417,6 +431,14 @@ class ExprChecker(Narrowing):
     # ── calls and look-ups ──────────────────────────────────────────────
     def _call(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
         builtin = BUILTINS.get(expr.function)
+        if expr.where is not None and expr.function not in ("sum", "count"):
+            self.error(
+                "type",
+                "only `sum` and `count` take a condition (`where`)",
+                expr.where.span,
+                "e.g. `sum(paper where level >= provincial)`",
+            )
+            return tree.Call(expr, Abstract(ERROR), expr.function, ())
         if builtin is not None:
             return builtin.rule(self, expr, scope, expect)
         signature = self.signatures.get(expr.function)
@@ -539,7 +561,7 @@ class ExprChecker(Narrowing):
 
 def _roots(stmt: tree.SummaryStatement) -> tuple[tree.Node, ...]:
     if isinstance(stmt, tree.Requirement):
-        return (stmt.achieved, stmt.required)
+        return (stmt.achieved,) if stmt.required is None else (stmt.achieved, stmt.required)
     return (stmt.value,)
 
 

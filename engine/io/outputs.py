@@ -29,29 +29,53 @@ RESULT_COLUMNS = ["id", "person", "year", "kind", "regime", "unit", "category", 
 OUTPUTS = (".jsonl", ".csv", ".xlsx")
 
 
+def result_columns(policy: Decides) -> list[str]:
+    """A result's columns; a `facts` kind's fields as `fact.FIELD` before the policy."""
+    facts = [
+        f"fact.{name}"
+        for m in policy.members
+        for kind in m.model.kinds.values()
+        if kind.facts is not None
+        for name in kind.fields
+    ]
+    at = RESULT_COLUMNS.index("policy")
+    return [*RESULT_COLUMNS[:at], *dict.fromkeys(facts), *RESULT_COLUMNS[at:]]
+
+
 def report_columns(policy: Decides) -> list[str]:
-    """scope, who and when, every shown value, requirements and shortfalls, errors (for a
-    set, those of every policy in it)."""
+    """scope, who and when, every shown value, requirements and shortfalls, reasons,
+    errors (for a set, those of every policy in it)."""
     shows: list[str] = []
-    requirements: list[str] = []
+    amounts: list[str] = []  # requirements in amounts: required and shortfall
+    reasons: list[str] = []  # requirements that fail for a reason, and `facts` kinds
     summaries = [s for m in policy.members for s in _summaries(m.model)]
+    for member in policy.members:
+        for summary in _summaries(member.model):
+            reasons += [k for k in summary.facts if _reasoned(member.model.kinds[k].facts)]
     for summary in summaries:
         for name in summary.shown:
             if name not in shows:
                 shows.append(name)
         for stmt in summary.decl.body:
             name = getattr(stmt, "name", None)
-            if isinstance(stmt, ast.Requirement) and name and name not in requirements:
-                requirements.append(name)
+            if isinstance(stmt, ast.Requirement) and name:
+                (amounts if stmt.reason is None else reasons).append(name)
     single = any(
         isinstance(s, ast.Requirement) and s.name is None for n in summaries for s in n.decl.body
     )
+    amounts, reasons = list(dict.fromkeys(amounts)), list(dict.fromkeys(reasons))
     return [
         "scope", "person", "year", "window", "regime", *shows,
         *(["required"] if single else []),
-        *(f"required.{r}" for r in requirements), *(f"shortfall.{r}" for r in requirements),
+        *(f"required.{r}" for r in amounts), *(f"shortfall.{r}" for r in amounts),
+        *(f"reasons.{r}" for r in reasons),
         "qualified", "id", "error.code", "error.field", "error.message", "policy", "version",
     ]  # fmt: skip
+
+
+def _reasoned(facts: Any) -> bool:
+    """Whether a `facts` kind can make a person-year fail, for a reason."""
+    return facts.missing_reason is not None or (facts.several or ("",))[0] == "reason"
 
 
 def _summaries(model: Any) -> list[Any]:
@@ -63,13 +87,20 @@ def labels(policy: Decides) -> dict[str, str]:
     out: dict[str, str] = {}
     for member in policy.members:
         out.update(member.model.symbols.headings)
+        for kind in member.model.kinds.values():
+            if kind.facts is not None:
+                out[f"reasons.{kind.name}"] = str(kind.label or kind.name)
+                for field, spec in kind.fields.items():
+                    out.setdefault(f"fact.{field}", spec.label or field)
     nodes = [n.decl for member in policy.members for n in _summaries(member.model)]
     for node in nodes:
         for stmt in node.body:
             name, label = getattr(stmt, "name", None), getattr(stmt, "label", None)
             if not (name and label):
                 continue
-            if isinstance(stmt, ast.Requirement):
+            if isinstance(stmt, ast.Requirement) and stmt.reason is not None:
+                out[f"reasons.{name}"] = label
+            elif isinstance(stmt, ast.Requirement):
                 for part in ("required", "shortfall"):
                     out[f"{part}.{name}"] = f"{label}{out.get(part, part)}"
             else:

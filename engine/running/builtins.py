@@ -55,8 +55,8 @@ def _neighbour(node: tree.Builtin, args: list[Fn]) -> Fn:
     return lambda env, tr: moves[f(env, tr)]
 
 
-def _sum(node: tree.Builtin, args: list[Fn]) -> Fn:
-    return args[0]  # the total, read from the summary's environment
+def _read(node: tree.Builtin, args: list[Fn]) -> Fn:
+    return args[0]  # a total or a year's outcome, read from the summary's environment
 
 
 IMPLEMENTATIONS: dict[str, Implementation] = {
@@ -67,5 +67,7 @@ IMPLEMENTATIONS: dict[str, Implementation] = {
     "round": _rounding,
     "lower": _neighbour,
     "higher": _neighbour,
-    "sum": _sum,
+    "sum": _read,
+    "count": _read,
+    "met": _read,
 }

@@ -23,6 +23,8 @@ from engine.running.builtins import IMPLEMENTATIONS
 from engine.running.coverage import Coverage, place
 from engine.running.values import (
     CACHE_LIMIT,
+    FACT,
+    Fact,
     NotCounted,
     Step,
     divide,
@@ -61,18 +63,20 @@ class Program:
     run: Fn
 
 
-Requirement = tuple[str | None, Any, Any, bool]  # name, achieved, required, met
+Requirement = tuple[str | None, Any, Any, bool]  # name, achieved, required (None: a condition), met
 
 
 @dataclass(frozen=True)
 class SummaryProgram:
     """A compiled year summary or window: `run(env, trace)` gives shown values and
-    requirements, where `env` holds `("sum", name)` totals and `year`; steps go to
+    requirements, where `env` holds each total at its `key` and `year`; steps go to
     `trace` unless it is None."""
 
     regime: str
     run: Callable[[Env, Trace | None], tuple[dict[str, Any], list[Requirement]]]
-    sums: tuple[str, ...]  # the names it adds up with `sum(…)`
+    sums: tuple[tree.Total, ...]  # what it adds up and counts
+    reasons: dict[str, str]  # the reason each requirement written as a condition fails for
+    facts: tuple[str, ...]  # the `facts` kinds it reads
 
 
 def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:
@@ -158,6 +162,10 @@ class Compiler:
             run = self.reached(run, rule.span, regime, f"rule `{kind}` in `{regime}`")
             run = located(run, rule.span, f"rule `{kind}`")
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
+        for kind, spec in self.model.kinds.items():
+            if spec.facts is not None:
+                for regime in in_force:
+                    out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, "", _fact)
         return out
 
     def summary(self, checked: tree.Summary, regime: str) -> SummaryProgram:
@@ -169,9 +177,11 @@ class Compiler:
         for stmt in checked.statements:
             if isinstance(stmt, tree.Requirement):
                 text = f"requirement {expr_text(stmt.source.condition)}"
+                if stmt.reason is not None:
+                    text = f"{text} else not qualified {stmt.reason}"
+                required = None if stmt.required is None else self.expr(stmt.required, regime, cite)
                 plan.append((
-                    "require", stmt.name, self.expr(stmt.achieved, regime, cite),
-                    self.expr(stmt.required, regime, cite),
+                    "require", stmt.name, self.expr(stmt.achieved, regime, cite), required,
                     step_maker(text, cite, ("require", stmt.name, stmt)), stmt.strict,
                 ))  # fmt: skip
                 continue
@@ -191,8 +201,12 @@ class Compiler:
             required: list[Requirement] = []
             for kind, name, fn, rhs, make, strict in plan:
                 if kind == "require":
-                    achieved, needed = fn(env, sink), rhs(env, sink)  # type: ignore[misc]
-                    met = achieved > needed if strict else achieved >= needed
+                    achieved = fn(env, sink)
+                    if rhs is None:  # a condition, failing for a reason
+                        needed, met = None, achieved
+                    else:
+                        needed = rhs(env, sink)
+                        met = achieved > needed if strict else achieved >= needed
                     if marks:
                         marks[0].add(marks[1][name][met])
                     if trace is not None:
@@ -208,7 +222,13 @@ class Compiler:
 
         what = f"window `{node.name}`" if isinstance(node, ast.Window) else "year summary"
         run = self.reached(run, node.span, regime, f"{what} in `{regime}`")
-        return SummaryProgram(regime, located(run, node.span, what), checked.sums)
+        reasons = {
+            str(s.name): s.reason
+            for s in checked.statements
+            if isinstance(s, tree.Requirement) and s.reason is not None
+        }
+        run = located(run, node.span, what)
+        return SummaryProgram(regime, run, checked.sums, reasons, checked.facts)
 
     def _requirement_marks(
         self, checked: tree.Summary
@@ -313,8 +333,7 @@ class Compiler:
                 return _constant(value)
             case tree.Var(name=name):
                 return lambda env, tr: env[name]
-            case tree.Total(name=name):
-                key = ("sum", name)
+            case tree.Total(key=key):
                 return lambda env, tr: env[key]
             case tree.Uncounted(reason=reason):
                 outcome = NotCounted(reason)
@@ -541,6 +560,10 @@ def _leaf(e: tree.Node) -> tuple[str, Any] | None:
         case tree.Var(name=name):
             return ("var", name)
     return None
+
+
+def _fact(env: Env, trace: Trace) -> Fact:
+    return FACT  # a `facts` kind's record earns nothing
 
 
 def located(fn: F, span: ast.Span, what: str) -> F:

@@ -18,7 +18,7 @@ from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
 from engine.running.compile import Compiler, EvaluationError, Program
-from engine.running.values import NotCounted, amount_value
+from engine.running.values import FACT, NotCounted, amount_value
 from engine.syntax import ast
 from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
 from engine.syntax.printer import expr_text
@@ -385,6 +385,8 @@ class Decision(NamedTuple):
 def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
     """The contract's result of a decision: the one place it is written."""
     program, value = decision.program, decision.value
+    if value is FACT:
+        return _fact_result(decision, policy, version)
     amount: int | Decimal
     if type(value) is NotCounted:
         amount, counted = 0, False
@@ -404,6 +406,17 @@ def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
     result["policy"] = policy
     result["version"] = version
     result["trace"] = decision.trace
+    return result
+
+
+def _fact_result(decision: Decision, policy: str, version: str) -> dict[str, Any]:
+    """A `facts` kind's record: the facts it gives, and no amount."""
+    result = {"id": decision.id, "person": decision.person, "year": decision.year}
+    if decision.person is None:
+        del result["person"]
+    facts = {name: value for name, value in decision.fields.items() if name != "year"}
+    result.update(kind=decision.program.kind, regime=decision.program.regime, fact=facts)
+    result.update(policy=policy, version=version, trace=decision.trace)
     return result
 
 
@@ -458,10 +471,10 @@ class RecordPath:
         year = record.get("year")
         if type(year) is not int or not 0 < year <= LAST_YEAR:
             year = record_year(year)
-        ident = record.get("id", position)
-        if ident is not position and (
-            type(ident) is not str or not (ident.isascii() or is_text(ident))
-        ):
+        ident = record.get("id", _MISSING)
+        if ident is _MISSING:
+            ident = position
+        elif type(ident) is not str or not (ident.isascii() or is_text(ident)):
             raise RecordError(INVALID, f"`id` must be a text; got {show(ident)}", "id")
         person = record.get("person", _MISSING)
         if person is _MISSING:

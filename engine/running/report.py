@@ -9,25 +9,30 @@ person-years (one total per category each), not with the number of records.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from engine.running.compile import Requirement, SummaryProgram
+from engine.checking import tree
+from engine.checking.aggregate import YEARS, met_key
+from engine.running import facts
+from engine.running.compile import EvaluationError, Program, Requirement, SummaryProgram, located
 from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
-from engine.running.values import NotCounted, amount_value
+from engine.running.values import FACT, NotCounted, amount_value
 from engine.syntax import ast
 
-Totals = dict[str, Any]  # category -> total of counted amounts
+Totals = dict[Any, Any]  # category (or a total's key, or a facts slot) -> its value
 
 
 def _shown(value: Any) -> Any:
     kind = type(value)
-    return value if kind is int or kind is bool else amount_value(value)
+    return value if kind is int or kind is bool or kind is str else amount_value(value)
 
 
-def _requirements(row: dict[str, Any], required: list[Requirement]) -> None:
+def _requirements(
+    row: dict[str, Any], required: list[Requirement], reasons: dict[str, str]
+) -> None:
     if not required:
         return
     if len(required) == 1 and required[0][0] is None:
@@ -35,10 +40,18 @@ def _requirements(row: dict[str, Any], required: list[Requirement]) -> None:
         row["required"] = _shown(needed)
         row["qualified"] = met
         return
-    row["required"] = {str(name): _shown(needed) for name, _, needed, _ in required}
-    row["shortfall"] = {
-        str(name): _shown(max(0, needed - achieved)) for name, achieved, needed, _ in required
-    }
+    amounts = [r for r in required if r[2] is not None]
+    if amounts:
+        row["required"] = {str(name): _shown(needed) for name, _, needed, _ in amounts}
+        row["shortfall"] = {
+            str(name): _shown(max(0, needed - achieved)) for name, achieved, needed, _ in amounts
+        }
+    if reasons:
+        row["reasons"] = {
+            str(name): None if met else reasons[str(name)]
+            for name, _, needed, met in required
+            if needed is None
+        }
     row["qualified"] = all(met for *_, met in required)
 
 
@@ -62,8 +75,12 @@ class Spool:
         self._file.close()
 
 
+Tally = list[tuple[Any, bool, Any]]  # (total's key, counts records, condition or None)
+
+
 class _Summaries:
-    """One policy's compiled year summaries (by regime) and windows."""
+    """One policy's compiled year summaries (by regime) and windows, and for each of its
+    kinds' programs what a record of it adds to besides its category's total."""
 
     def __init__(self, policy: Member) -> None:
         model, compiler = policy.model, policy.compiler
@@ -75,10 +92,37 @@ class _Summaries:
         }
         windows = [(w, w.decl) for w in model.windows.values()]
         self.windows = [
-            (decl, compiler.summary(w, decl.regime))
+            (decl, compiler.summary(w, decl.regime), self._conditions(w.sums, decl.regime))
             for w, decl in windows
             if isinstance(decl, ast.Window) and decl.regime in self.years
         ]
+        self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
+
+    def _conditions(self, totals: tuple[tree.Total, ...], regime: str) -> dict[Any, Any]:
+        compiler = self.policy.compiler
+        return {
+            t.key: located(compiler.expr(t.condition, regime, ""), t.condition.source.span,
+                           f"`{t.function}(… where …)`")
+            for t in totals
+            if t.condition is not None
+        }  # fmt: skip
+
+    def tally(self, program: Program) -> Tally:
+        """What a record decided by `program` adds to, besides its category's total."""
+        found = self.tallies.get(id(program))
+        if found is not None:
+            return found
+        summary = self.years.get(program.regime)
+        totals = summary.sums if summary is not None else ()
+        conditions = self._conditions(totals, program.regime)
+        tally = [
+            (t.key, t.function == "count", conditions.get(t.key))
+            for t in totals
+            if (t.over == "kind" and t.name == program.kind)
+            or (t.over == "category" and t.function == "count" and t.name == program.category)
+        ]
+        self.tallies[id(program)] = tally
+        return tally
 
 
 class Reporter:
@@ -88,6 +132,12 @@ class Reporter:
     def __init__(self, policy: Decides) -> None:
         self.policy = policy
         self.summaries = {id(m): _Summaries(m) for m in policy.members}
+        self.tallied: dict[int, Tally] = {}  # id(program) -> its tally
+
+    def _tally(self, program: Program, year: int) -> Tally:
+        member = self.policy.member_for(year)
+        assert member is not None  # the year of a decided record
+        return self.summaries[id(member)].tally(program)
 
     def rows(
         self, numbered: Iterable[tuple[int, Any]], traces: list[Any] | None = None
@@ -108,12 +158,41 @@ class Reporter:
                 errors.append(self._no_person(decision.id))
                 continue
             totals = people.setdefault(person, {}).setdefault(decision.year, {})
-            if type(value) is not NotCounted:
-                category = decision.program.category
-                totals[category] = totals.get(category, 0) + value
+            program = decision.program
+            if value is FACT:
+                refused = self._keep_fact(totals, decision)
+                if refused is not None:
+                    failure = RecordError(INVALID, refused, "kind")
+                    errors.append(
+                        {"scope": "error", **self.policy.error_result(record, position, failure)}
+                    )
+                continue
+            counted = type(value) is not NotCounted
+            tally = self.tallied.get(id(program))
+            if tally is None:
+                tally = self.tallied[id(program)] = self._tally(program, decision.year)
+            if tally:
+                try:
+                    adds = _tallied(tally, decision.fields, value if counted else 0)
+                except EvaluationError as error:
+                    failure = RecordError("evaluation_error", str(error))
+                    errors.append(
+                        {"scope": "error", **self.policy.error_result(record, position, failure)}
+                    )
+                    continue
+                for key, add in adds:
+                    totals[key] = totals.get(key, 0) + add
+            if counted:
+                totals[program.category] = totals.get(program.category, 0) + value
         for person in sorted(people):
             yield from self.person_rows(person, people[person], traces)
         yield from errors
+
+    def _keep_fact(self, totals: Totals, decision: Any) -> str | None:
+        member = self.policy.member_for(decision.year)
+        assert member is not None  # the year of a decided record
+        spec = member.model.kinds[decision.program.kind]
+        return facts.keep(totals.setdefault(facts.slot(spec.name), []), decision.fields, spec)
 
     def _no_person(self, ident: Any) -> dict[str, Any]:
         message = "`person` is required to report; it must be a text"
@@ -140,47 +219,96 @@ class Reporter:
                 row.update({c: _shown(years[year].get(c, 0)) for c in summaries.categories})
             else:
                 totals = years[year]
-                env: dict[Any, Any] = {("sum", c): totals.get(c, 0) for c in program.sums}
+                env: dict[Any, Any] = {t.key: totals.get(_slot(t), 0) for t in program.sums}
                 env["year"] = year
-                shown_by_year[year] = self._run(program, env, row, traces)
+                outcomes = []
+                for kind in program.facts:
+                    spec = member.model.kinds[kind]
+                    values, outcome = facts.settle(totals.get(facts.slot(kind), []), spec)
+                    env.update(values)
+                    if outcome is not None:
+                        outcomes.append((kind, *outcome))
+                shown = self._run(program, env, row, traces, outcomes)
+                shown_by_year[year] = {"year": year, **shown}
             row["policy"], row["version"] = member.name, member.version
             yield row
         for member in self.policy.members:
-            for window, program in self.summaries[id(member)].windows:
+            for window, program, conditions in self.summaries[id(member)].windows:
                 if window.regime in used.get(id(member), ()):
-                    row = self.window_row(person, window, program, shown_by_year, traces)
+                    row = self.window_row(
+                        person, window, program, conditions, shown_by_year, traces
+                    )
                     row["policy"], row["version"] = member.name, member.version
                     yield row
 
     @staticmethod
     def _run(
-        program: SummaryProgram, env: dict[Any, Any], row: dict[str, Any], traces: list[Any] | None
+        program: SummaryProgram,
+        env: dict[Any, Any],
+        row: dict[str, Any],
+        traces: list[Any] | None,
+        settled: Sequence[tuple[str, bool, str]] = (),
     ) -> dict[str, Any]:
-        """Run a summary into `row`; its shown values, for the windows."""
+        """Run a summary into `row`; the year's outcomes (shown values, `qualified`, each
+        requirement met), for the windows. `settled`: each `facts` kind with a declared
+        reason, whether the person-year meets it, and the reason."""
         trace: list[Any] | None = [] if traces is not None else None
         shown, required = program.run(env, trace)
         row.update({name: _shown(value) for name, value in shown.items()})
-        _requirements(row, required)
+        reasons = program.reasons
+        if settled:
+            required = [*required, *((kind, met, None, met) for kind, met, _ in settled)]
+            reasons = {**reasons, **{kind: reason for kind, _, reason in settled}}
+        _requirements(row, required, reasons)
         if traces is not None:
             traces.append((row, trace))
-        return shown
+        outcomes = dict(shown)
+        if required:
+            outcomes["qualified"] = all(met for *_, met in required)
+            outcomes.update({met_key(str(name)): met for name, _, _, met in required if name})
+        return outcomes
 
     def window_row(
         self,
         person: str,
         window: Any,
         program: SummaryProgram,
+        conditions: dict[Any, Any],
         by_year: dict[int, dict[str, Any]],
         traces: list[Any] | None = None,
     ) -> dict[str, Any]:
         inside = [
-            shown
-            for year, shown in by_year.items()
+            outcomes
+            for year, outcomes in by_year.items()
             if (window.first is None or year >= window.first)
             and (window.last is None or year <= window.last)
         ]
-        env: dict[Any, Any] = {("sum", n): sum([s.get(n, 0) for s in inside]) for n in program.sums}
+        env: dict[Any, Any] = {}
+        for total in program.sums:
+            test = conditions.get(total.key)
+            years = [o for o in inside if test is None or test(o, [])]
+            if total.over == YEARS:
+                env[total.key] = len(years)
+            else:
+                env[total.key] = sum([o.get(total.name, 0) for o in years])
         row: dict[str, Any] = {"scope": "window", "person": person, "window": window.name,
                                "regime": window.regime}  # fmt: skip
         self._run(program, env, row, traces)
         return row
+
+
+def _tallied(tally: Tally, fields: dict[str, Any], value: Any) -> list[tuple[Any, Any]]:
+    """What one record adds to each total of its tally whose condition it meets."""
+    return [
+        (key, 1 if counting else value)
+        for key, counting, condition in tally
+        if condition is None or condition(fields, [])
+    ]
+
+
+def _slot(total: tree.Total) -> Any:
+    """Where a person-year's totals hold `total`: a category's sum under the category's
+    name (every record adds to it), anything else under its own key."""
+    if total.over == "category" and total.function == "sum":
+        return total.name
+    return total.key

@@ -26,6 +26,18 @@ class NotCounted:
         return f"not counted {self.reason}"
 
 
+class Fact:
+    """The value of a `facts` kind's record: it gives facts and earns nothing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "fact"
+
+
+FACT = Fact()
+
+
 def floordiv(a: Any, b: Any) -> int:
     if type(a) is int and type(b) is int:
         return a // b

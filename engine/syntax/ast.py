@@ -63,8 +63,11 @@ class Qualified:
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """`f(a, b)`; in a summary also `sum(NAME where CONDITION)` (`where` is the condition)."""
+
     function: str
     args: tuple[Expr, ...]
+    where: Expr | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -296,12 +299,29 @@ class RequireOne:
 
 
 @dataclass(frozen=True, slots=True)
+class FactRules:
+    """What a `facts` kind's absence, or several of its records, mean for a person-year:
+    `without: not qualified REASON, FIELD = VALUE`, `several: highest FIELD`."""
+
+    missing_reason: str | None
+    defaults: tuple[tuple[str, Expr], ...]
+    several: tuple[str, str] | None  # ("reason", REASON), ("highest" | "lowest", FIELD)
+    missing_at: Span | None = field(default=None, compare=False, repr=False)
+    several_at: Span | None = field(default=None, compare=False, repr=False)
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
+    """`kind NAME { … }`; with `facts`, declared `facts NAME { … }`: records that give
+    facts (a title level) and earn nothing."""
+
     name: str
     label: str | None
     like: str | None
     fields: tuple[FieldDecl, ...]
     requires: tuple[Require | RequireOne, ...]
+    facts: FactRules | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -425,11 +445,13 @@ class Show:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """`requirement NAME "label": achieved >= required`; `name` None for the only one."""
+    """`requirement NAME "label": achieved >= required`; `name` None for the only one. With
+    `reason`, any condition: `… else not qualified REASON` (a requirement not in amounts)."""
 
     name: str | None
     label: str | None
     condition: Expr
+    reason: str | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 

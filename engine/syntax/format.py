@@ -77,10 +77,22 @@ def _statement(stmt: Any, depth: int) -> list[Line]:
         case ast.Show(name, label, value):
             tail = f" = {expr_text(value)}" if value is not None else ""
             return [(line, f"{pad}show {name}{_label(label)}{tail}")]
-        case ast.Requirement(name, label, condition):
+        case ast.Requirement(name, label, condition, reason):
             named = f"{name}{_label(label)}: " if name else ""
-            return [(line, f"{pad}requirement {named}{expr_text(condition)}")]
+            otherwise = f" else not qualified {reason}" if reason else ""
+            return [(line, f"{pad}requirement {named}{expr_text(condition)}{otherwise}")]
     raise AssertionError(stmt)
+
+
+def _fact_rules(facts: ast.FactRules) -> list[str]:
+    """The `without:` and `several:` lines of a `facts` kind."""
+    parts = [f"not qualified {facts.missing_reason}"] if facts.missing_reason else []
+    parts += [f"{name} = {expr_text(value)}" for name, value in facts.defaults]
+    out = [f"without: {', '.join(parts)}"] if parts else []
+    if facts.several is not None:
+        how, name = facts.several
+        out.append(f"several: {'not qualified' if how == 'reason' else how} {name}")
+    return out
 
 
 def _header_and_cite(
@@ -149,9 +161,13 @@ def declaration(decl: Any) -> list[Line]:
             if cite is not None:
                 body.append((cite.span.line, INDENT + _cite(cite).strip()))
             return [(line, f"regime {name}{_label(label)} {{"), *body, (end, "}")]
-        case ast.Kind(name, label, like, fields, requires):
-            head = f"kind {name}{_label(label)}{f' like {like}' if like else ''} {{"
-            return [(line, head), *_kind_body(fields, requires), (end, "}")]
+        case ast.Kind(name, label, like, fields, requires, facts):
+            word = "kind" if facts is None else "facts"
+            head = f"{word} {name}{_label(label)}{f' like {like}' if like else ''} {{"
+            body = _kind_body(fields, requires)
+            if facts is not None:
+                body += [(facts.span.end_line, INDENT + text) for text in _fact_rules(facts)]
+            return [(line, head), *body, (end, "}")]
         case ast.Table(name, keys, value_type, label, cite, rows):
             key_text = ", ".join(f"{k.name}: {k.type}" if k.name else k.type for k in keys)
             head = f"table {name}({key_text}) -> {value_type}{_label(label)}"

@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
@@ -310,6 +310,25 @@ class _Label(str):
     """A declaration's quoted label, told apart from names among children."""
 
 
+class _Several(NamedTuple):
+    how: str  # reason | highest | lowest
+    name: str
+    span: ast.Span
+
+
+class _Missing:
+    """A `without:` clause, or one part of it."""
+
+    def __init__(
+        self,
+        reason: str | None,
+        value: tuple[str, Any] | None,
+        values: list[Any] | None = None,
+        span: ast.Span | None = None,
+    ) -> None:
+        self.reason, self.value, self.values, self.span = reason, value, values or [], span
+
+
 class _Default:
     def __init__(self, value: ast.Expr) -> None:
         self.value = value
@@ -509,6 +528,48 @@ class _ToAst(Transformer[Token, Any]):
             span=self._s(meta),
         )
 
+    def facts(self, meta: Any, ch: list[Any]) -> ast.Kind:
+        missing = [c for c in ch if isinstance(c, _Missing)]
+        several = next((c for c in ch if isinstance(c, _Several)), None)
+        rules = ast.FactRules(
+            next((m.reason for m in missing if m.reason), None),
+            tuple(v for m in missing for v in m.values),
+            (several.how, several.name) if several else None,
+            missing[0].span if missing else None,
+            several.span if several else None,
+            span=self._s(meta),
+        )
+        return ast.Kind(
+            str(ch[0]),
+            _label(ch),
+            None,
+            _all(ast.FieldDecl, ch),
+            _all((ast.Require, ast.RequireOne), ch),
+            rules,
+            span=self._s(meta),
+        )
+
+    def missing(self, meta: Any, ch: list[Any]) -> _Missing:
+        parts = [c for c in ch if isinstance(c, _Missing)]
+        reason = next((p.reason for p in parts if p.reason), None)
+        values = [p.value for p in parts if p.value is not None]
+        return _Missing(reason, None, values, self._s(meta))
+
+    def missing_reason(self, meta: Any, ch: list[Token]) -> _Missing:
+        return _Missing(str(ch[0]), None)
+
+    def missing_value(self, meta: Any, ch: list[Any]) -> _Missing:
+        return _Missing(None, (str(ch[0]), ch[1]))
+
+    def several_reason(self, meta: Any, ch: list[Token]) -> _Several:
+        return _Several("reason", str(ch[0]), self._s(meta))
+
+    def several_highest(self, meta: Any, ch: list[Token]) -> _Several:
+        return _Several("highest", str(ch[0]), self._s(meta))
+
+    def several_lowest(self, meta: Any, ch: list[Token]) -> _Several:
+        return _Several("lowest", str(ch[0]), self._s(meta))
+
     # tables
     def hole(self, meta: Any, ch: list[Token]) -> ast.Hole:
         return ast.Hole(span=self._s(meta))
@@ -602,6 +663,9 @@ class _ToAst(Transformer[Token, Any]):
     def named_requirement(self, meta: Any, ch: list[Any]) -> ast.Requirement:
         return ast.Requirement(str(ch[0]), _label(ch), ch[-1], span=self._s(meta))
 
+    def reasoned_requirement(self, meta: Any, ch: list[Any]) -> ast.Requirement:
+        return ast.Requirement(str(ch[0]), _label(ch), ch[-2], str(ch[-1]), span=self._s(meta))
+
     def single_requirement(self, meta: Any, ch: list[Any]) -> ast.Requirement:
         return ast.Requirement(None, None, ch[0], span=self._s(meta))
 
@@ -673,6 +737,13 @@ class _ToAst(Transformer[Token, Any]):
 
     def call(self, meta: Any, ch: list[Any]) -> ast.Call:
         return ast.Call(str(ch[0]), tuple(ch[1:]), span=self._s(meta))
+
+    def call_where(self, meta: Any, ch: list[Any]) -> ast.Call:
+        over = ast.Name(
+            str(ch[1]),
+            span=ast.Span(self.file, ch[1].line, ch[1].column, ch[1].end_line, ch[1].end_column),
+        )
+        return ast.Call(str(ch[0]), (over,), ch[2], span=self._s(meta))
 
     def lookup(self, meta: Any, ch: list[Any]) -> ast.Lookup:
         return ast.Lookup(str(ch[0]), tuple(ch[1:]), span=self._s(meta))

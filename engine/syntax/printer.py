@@ -52,8 +52,9 @@ def expr_text(expr: ast.Expr) -> str:
             return name
         case ast.Qualified(enum, member):
             return f"{enum}.{member}"
-        case ast.Call(function, args):
-            return f"{function}({', '.join(expr_text(a) for a in args)})"
+        case ast.Call(function, args, where):
+            inner = ", ".join(expr_text(a) for a in args)
+            return f"{function}({inner}{'' if where is None else ' where ' + expr_text(where)})"
         case ast.Lookup(table, keys):
             return f"{table}[{', '.join(expr_text(k) for k in keys)}]"
         case ast.Unary("-", operand):

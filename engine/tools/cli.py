@@ -17,7 +17,7 @@ from engine import __version__
 from engine.assembly.inherit import years_text
 from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
-from engine.io.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
+from engine.io.outputs import OUTPUTS, Writer, labels, report_columns, result_columns, table
 from engine.io.progress import Progress
 from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
@@ -67,7 +67,7 @@ def _writer(args: argparse.Namespace, policy: Decides, report: bool) -> Writer |
         raise InputError(f"cannot write `{path}`: there is no folder `{path.parent}`")
     if path.suffix.lower() not in OUTPUTS:
         raise InputError(f"`{path}`: cannot write `{path.suffix}`; use one of {', '.join(OUTPUTS)}")
-    columns = report_columns(policy) if report else RESULT_COLUMNS
+    columns = report_columns(policy) if report else result_columns(policy)
     return Writer(path, columns, labels(policy), report)
 
 

@@ -304,6 +304,8 @@ def _shifted(record: Any, years: int) -> Any:
 def _outcome(result: dict[str, Any]) -> dict[str, Any]:
     if "error" in result:
         return {"error": result["error"]["code"]}
+    if "fact" in result:
+        return {"fact": result["fact"]}
     out = {"amount": result["amount"], "counted": result["counted"], "unit": result["unit"]}
     if "reason" in result:
         out["reason"] = result["reason"]
@@ -322,7 +324,7 @@ def impact(old: Decides, new: Decides, records: Iterable[Any], shift: int = 0) -
     for position, (a, b) in enumerate(pairs, 1):
         oa, ob = _outcome(a), _outcome(b)
         for side, result in (("old", a), ("new", b)):
-            if "error" not in result and result["counted"]:
+            if result.get("counted"):
                 key = (result["kind"], result["unit"])
                 total = kinds.setdefault(
                     key,

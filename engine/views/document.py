@@ -63,9 +63,11 @@ def _words(stmt: Any) -> str:
         case ast.Show(name, label, value):
             shown = f"`{name}`" + (f"（{label}）" if label else "")
             return f"列出 {shown}" + (f" = `{expr_text(value)}`" if value is not None else "")
-        case ast.Requirement(name, label, condition):
+        case ast.Requirement(name, label, condition, reason):
             named = f"`{name}`" + (f"（{label}）" if label else "") if name else ""
-            return f"要求 {named}：`{expr_text(condition)}`".replace("要求 ：", "要求：")
+            otherwise = f"；否则不合格（`{reason}`）" if reason else ""
+            text = f"要求 {named}：`{expr_text(condition)}`{otherwise}"
+            return text.replace("要求 ：", "要求：")
     raise AssertionError(stmt)
 
 
@@ -163,6 +165,7 @@ class Document:
         out: list[Block] = [("h", 2, "记录种类 Kinds")]
         for kind in self.symbols.kinds.values():
             like = f"（字段同 `{kind.like}`）" if kind.like else ""
+            like += "（事实记录：不计学时，供年度汇总读取）" if kind.facts else ""
             out.append(("h", 3, f"`{kind.name}` {kind.label or ''}{like}{self._mark(kind)}"))
             out += self._comments(kind)
             spec = self.policy.model.kinds[kind.name]
@@ -186,9 +189,34 @@ class Document:
                     requires.append(
                         f"`{expr_text(r.condition)}`" + (f"：{r.label}" if r.label else "")
                     )
+            if kind.facts is not None:
+                requires += self._fact_rules(kind.facts)
             if requires:
                 out.append(("list", requires))
         return out
+
+    def _fact_rules(self, facts: ast.FactRules) -> list[str]:
+        """What a `facts` kind's absence, or several of its records, mean, in words."""
+        out = []
+        if facts.missing_reason or facts.defaults:
+            parts = (
+                [f"不合格（{self._reason(facts.missing_reason)}）"] if facts.missing_reason else []
+            )
+            parts += [f"`{name}` 按 `{expr_text(value)}` 计算" for name, value in facts.defaults]
+            out.append("本年度没有此记录：" + "，".join(parts))
+        several = "本年度有多条且不一致："
+        if facts.several is None:
+            out.append(several + "后一条不予受理")
+        elif facts.several[0] == "reason":
+            out.append(f"{several}不合格（{self._reason(facts.several[1])}）")
+        else:
+            how, name = facts.several
+            out.append(f"{several}取 `{name}` {'最高' if how == 'highest' else '最低'}的一条")
+        return out
+
+    def _reason(self, name: str) -> str:
+        reason = self.symbols.reasons.get(name)
+        return reason.label if reason is not None and reason.label else name
 
     def _params(self) -> list[Block]:
         rows = []

@@ -97,7 +97,11 @@ class Explainer:
             return f"结果：{self._outcome(value, unit)}（{expr_text(how[1].source)}）"
         if kind == "require":
             met = "满足" if value else "未满足"
-            return f"要求 {expr_text(how[2].source.condition)}：{met}"
+            source = how[2].source
+            reason = source.reason
+            if reason is not None and not value:
+                met += f"（{self.reasons.get(reason, reason)}）"
+            return f"要求 {expr_text(source.condition)}：{met}"
         return f"{step['step']} = {self.label(value)}"
 
     # ── records ─────────────────────────────────────────────────────────
@@ -115,12 +119,30 @@ class Explainer:
             {"text": self.sentence(s, env, unit), "cite": s["cite"], "value": s["value"]}
             for s in result["trace"]
         ]
+        if "fact" in result:
+            return self._fact(result)
         keys = ("id", "kind", "year", "regime", "unit", "amount", "counted", "policy", "version")
         out = {k: result[k] for k in keys}
         out["steps"] = steps
         if not result["counted"]:
             out["reason"] = result["reason"]
             out["why_not"] = self.why_not(result, env)
+        return out
+
+    def _fact(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A `facts` kind's record: what it states; it earns nothing."""
+        kind = self.symbols.kinds[result["kind"]]
+        labels = {f.name: f.label or f.name for f in kind.fields}
+        stated = "，".join(
+            f"{labels.get(name, name)}：{self.label(value)}"
+            for name, value in result["fact"].items()
+        )
+        keys = ("id", "kind", "year", "regime", "fact", "policy", "version")
+        out = {k: result[k] for k in keys}
+        what = kind.label or kind.name
+        out["steps"] = [
+            {"text": f"{what}：{stated}（记录事实，不计学时）", "cite": "", "value": None}
+        ]
         return out
 
     def why_not(self, result: dict[str, Any], env: dict[str, Any]) -> str:
@@ -153,7 +175,10 @@ class Explainer:
         kind = self._kind_label(explained["kind"])
         head = f"记录 {explained['id']}：{kind}，{explained['year']} 年（{regime}）"
         lines = [head]
-        lines += [f"  {n}. {s['text']}  [{s['cite']}]" for n, s in enumerate(explained["steps"], 1)]
+        lines += [
+            f"  {n}. {s['text']}" + (f"  [{s['cite']}]" if s["cite"] else "")
+            for n, s in enumerate(explained["steps"], 1)
+        ]
         if "why_not" in explained:
             lines.append(f"  {explained['why_not']}")
         return "\n".join(lines)
@@ -182,6 +207,10 @@ class Explainer:
                 note = "；" + "；".join(caps) + "，不能再补" if caps else ""
                 label = self._requirement_label(name)
                 lines.append(f"  {label} 还差 {self.label(missing)} {unit}{note}")
+        for name, reason in (row.get("reasons") or {}).items():
+            if reason:
+                label = self._requirement_label(name)
+                lines.append(f"  {label}：未满足（{self.reasons.get(reason, reason)}）")
         if "qualified" in row:
             lines.append("  合格" if row["qualified"] else "  不合格")
         return lines
@@ -202,6 +231,9 @@ class Explainer:
         return None
 
     def _requirement_label(self, name: str) -> str:
+        kind = self.symbols.kinds.get(name)
+        if kind is not None and kind.facts is not None:
+            return kind.label or name  # a `facts` kind's declared reason
         for summary in list(self.symbols.summaries) + list(self.symbols.windows.values()):
             for stmt in summary.body:
                 if isinstance(stmt, ast.Requirement) and stmt.name == name and stmt.label:

@@ -264,6 +264,8 @@ def outcome(policy: engine.Policy, record: Any) -> tuple[str, dict[str, Any] | N
         result = policy.evaluate(record)
     except engine.RecordError as error:
         return f"error {error.code}: {error.message}", None
+    if "fact" in result:
+        return "fact", result
     if result["counted"]:
         return show(result["amount"]), result
     return f"not counted {result['reason']}", result
