@@ -7,7 +7,16 @@ from engine.running.builtins import IMPLEMENTATIONS
 def test_every_declared_builtin_is_implemented_and_nothing_else() -> None:
     assert set(BUILTINS) == set(IMPLEMENTATIONS)
     assert set(BUILTINS) == {
-        "min", "max", "floor", "ceil", "round", "lower", "higher", "sum", "count", "met"
+        "min",
+        "max",
+        "floor",
+        "ceil",
+        "round",
+        "lower",
+        "higher",
+        "sum",
+        "count",
+        "met",
     }
 
 
