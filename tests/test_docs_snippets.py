@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.syntax.diagnostics import PolicyError
-from engine.syntax.parse import parse
+from engine.syntax.parse import PolicySyntaxError, parse
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"```rules\n(.*?)```", re.DOTALL)
@@ -24,7 +23,7 @@ def test_a_snippet_parses(doc: Path, n: int, text: str) -> None:
         text = "summary year in r {\n" + text + "}\n"  # statements of a summary body
     try:
         parse(text, f"{doc.name}#{n}")
-    except PolicyError as error:
+    except PolicySyntaxError as error:
         pytest.fail(str(error), pytrace=False)
 
 
