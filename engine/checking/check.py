@@ -683,7 +683,8 @@ def check_rules(ctx: Context) -> None:
             continue
         if kind is not None:
             checker.groups = kind.exactly_one_groups()
-            body = checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
+            scope = record_scope(kind)
+            body = checker.body(rule.body, rule.result, scope, AMOUNT, credit=rule.credit)
             checker.groups = []
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:

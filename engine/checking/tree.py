@@ -158,11 +158,23 @@ class When:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Credit:
+    """The years a rule's amount goes to: each part `(amount, year)` (amount None: the
+    rest), or each year `from`..`to` the whole amount (`each`)."""
+
+    parts: tuple[tuple[Node | None, Node], ...]
+    each: tuple[Node, Node] | None
+    source: ast.Credit
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Body:
-    """A rule's or function's statements, in order, and its final result."""
+    """A rule's or function's statements, in order, its final result, and (a rule's)
+    the years it credits the result to."""
 
     statements: tuple[Let | When, ...]
     result: Node
+    credit: Credit | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

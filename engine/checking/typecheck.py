@@ -73,8 +73,10 @@ class ExprChecker(Narrowing):
         scope: Scope,
         expect: Ty,
         expect_members: frozenset[str] | None = None,
+        credit: ast.Credit | None = None,
     ) -> tree.Body:
-        """Check lets, early results and the final result of a rule or function."""
+        """Check lets, early results and the final result of a rule or function, and the
+        years a rule credits it to."""
         scope = dict(scope)
         checked: list[tree.Let | tree.When] = []
         self.later_lets = {}
@@ -102,7 +104,37 @@ class ExprChecker(Narrowing):
                 checked.append(tree.When(condition, outcome, stmt))
         self.later_lets = {}
         final = self.result(result, scope, expect, expect_members)
-        return tree.Body(tuple(checked), final)
+        return tree.Body(tuple(checked), final, self._credit(credit, scope))
+
+    def _credit(self, credit: ast.Credit | None, scope: Scope) -> tree.Credit | None:
+        if credit is None:
+            return None
+        if credit.each is not None:
+            first, last = (self._year(e, scope) for e in credit.each)
+            return tree.Credit((), (first, last), credit)
+        parts = []
+        for n, part in enumerate(credit.parts, 1):
+            amount = None
+            if part.amount is not None:
+                amount = self.infer(part.amount, scope, NUMBER)
+                self.numeric(amount.domain, part.amount)
+            elif n < len(credit.parts):
+                self.error("credit-rest", "`rest` is the last part of a `credit`", part.span)
+            parts.append((amount, self._year(part.year, scope)))
+        if all(part.amount is not None for part in credit.parts):
+            self.error(
+                "credit-rest",
+                "the parts of a `credit` must add up to the amount",
+                credit.span,
+                "end with what the others leave: `…, rest to year + 1`",
+            )
+        return tree.Credit(tuple(parts), None, credit)
+
+    def _year(self, expr: ast.Expr, scope: Scope) -> tree.Node:
+        node = self.infer(expr, scope, INT)
+        if node.domain.ty not in (INT, ERROR):
+            self.error("type", f"a year is a whole number, not {node.domain.ty}", expr.span)
+        return node
 
     def summary(self, decl: ast.Summary | ast.Window, scope: Scope) -> tree.Summary:
         """Check a summary's lets, shows and requirements."""

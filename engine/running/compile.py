@@ -24,6 +24,7 @@ from engine.running.coverage import Coverage, place
 from engine.running.values import (
     CACHE_LIMIT,
     FACT,
+    Credited,
     Fact,
     NotCounted,
     Step,
@@ -36,7 +37,8 @@ from engine.running.values import (
     within,
 )
 from engine.syntax import ast
-from engine.syntax.printer import expr_text
+from engine.syntax.limits import MAX_SPAN
+from engine.syntax.printer import credit_text, expr_text
 
 Env = dict[Any, Any]  # names (and a summary's `("sum", name)` totals) to values
 Trace = list[Any]  # the steps, each a read-only `Step`
@@ -159,6 +161,8 @@ class Compiler:
             cite = cite_for(rule.cite, regime, fallback)
             final = f"amount {expr_text(rule.result)}"
             run = self.body(checked.body, regime, cite, final=final)
+            if checked.body.credit is not None:
+                run = self._credited(run, checked.body.credit, regime, cite)
             run = self.reached(run, rule.span, regime, f"rule `{kind}` in `{regime}`")
             run = located(run, rule.span, f"rule `{kind}`")
             out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, rule.category, run)
@@ -167,6 +171,55 @@ class Compiler:
                 for regime in in_force:
                     out[(kind, regime)] = Program(kind, regime, regimes[regime].unit, "", _fact)
         return out
+
+    def _credited(self, run: Fn, credit: tree.Credit, regime: str, cite: str) -> Fn:
+        """`run`, with a counted amount credited to the years `credit` gives."""
+        make = step_maker(credit_text(credit.source), cite, ("credit", credit))
+        if credit.each is not None:
+            first, last = (self.expr(e, regime, cite) for e in credit.each)
+
+            def each(env: Env, trace: Trace) -> Any:
+                value = run(env, trace)
+                if type(value) is NotCounted:
+                    return value
+                a, b = first(env, trace), last(env, trace)
+                if not 0 <= b - a < MAX_SPAN:
+                    raise EvaluationError(
+                        f"the years {a}..{b} are not a span of 1 to {MAX_SPAN} years",
+                        credit.source.span,
+                    )
+                credited = Credited(value * (b - a + 1), tuple((y, value) for y in range(a, b + 1)))
+                trace.append(make(credited))
+                return credited
+
+            return each
+        parts = [
+            (
+                None if amount is None else self.expr(amount, regime, cite),
+                self.expr(year, regime, cite),
+            )
+            for amount, year in credit.parts
+        ]
+
+        def split(env: Env, trace: Trace) -> Any:
+            value = run(env, trace)
+            if type(value) is NotCounted:
+                return value
+            out, left = [], value
+            for amount, year in parts:
+                part = left if amount is None else amount(env, trace)
+                if part < 0 or part > left:
+                    raise EvaluationError(
+                        f"a part of {part} leaves {left - part} of the amount {value}",
+                        credit.source.span,
+                    )
+                left -= part
+                out.append((year(env, trace), part))
+            credited = Credited(value, tuple(out))
+            trace.append(make(credited))
+            return credited
+
+        return split
 
     def summary(self, checked: tree.Summary, regime: str) -> SummaryProgram:
         """A year summary or a window: lets, shown values and requirements, in order."""

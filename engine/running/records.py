@@ -18,7 +18,7 @@ from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
 from engine.running.compile import Compiler, EvaluationError, Program
-from engine.running.values import FACT, NotCounted, amount_value
+from engine.running.values import FACT, Credited, NotCounted, amount_value
 from engine.syntax import ast
 from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
 from engine.syntax.printer import expr_text
@@ -390,6 +390,8 @@ def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
     amount: int | Decimal
     if type(value) is NotCounted:
         amount, counted = 0, False
+    elif type(value) is Credited:
+        amount, counted = amount_value(value.total), True
     else:
         amount, counted = (value if type(value) is int else amount_value(value)), True
     result = {"id": decision.id, "person": decision.person, "year": decision.year}
@@ -401,6 +403,10 @@ def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
     result["category"] = program.category
     result["amount"] = amount
     result["counted"] = counted
+    if type(value) is Credited:
+        result["credits"] = [
+            {"year": year, "amount": amount_value(part)} for year, part in value.parts
+        ]
     if not counted:
         result["reason"] = value.reason
     result["policy"] = policy

@@ -19,7 +19,7 @@ from engine.running.compile import EvaluationError, Program, Requirement, Summar
 from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
-from engine.running.values import FACT, NotCounted, amount_value
+from engine.running.values import FACT, Credited, NotCounted, amount_value
 from engine.syntax import ast
 
 Totals = dict[Any, Any]  # category (or a total's key, or a facts slot) -> its value
@@ -168,25 +168,46 @@ class Reporter:
                     )
                 continue
             counted = type(value) is not NotCounted
-            tally = self.tallied.get(id(program))
-            if tally is None:
-                tally = self.tallied[id(program)] = self._tally(program, decision.year)
-            if tally:
-                try:
-                    adds = _tallied(tally, decision.fields, value if counted else 0)
-                except EvaluationError as error:
-                    failure = RecordError("evaluation_error", str(error))
-                    errors.append(
-                        {"scope": "error", **self.policy.error_result(record, position, failure)}
-                    )
-                    continue
-                for key, add in adds:
-                    totals[key] = totals.get(key, 0) + add
-            if counted:
-                totals[program.category] = totals.get(program.category, 0) + value
+            credited = type(value) is Credited
+            own = value if counted and not credited else 0  # what the record's year gets
+            try:
+                self._add(totals, program, decision.year, decision.fields, own, True)
+                if credited:
+                    for year, part in value.parts:
+                        self._credit(people[person], program.kind, year, decision.fields, part)
+            except EvaluationError as error:
+                failure = RecordError("evaluation_error", str(error))
+                errors.append(
+                    {"scope": "error", **self.policy.error_result(record, position, failure)}
+                )
         for person in sorted(people):
             yield from self.person_rows(person, people[person], traces)
         yield from errors
+
+    def _add(
+        self, totals: Totals, program: Program, year: int, fields: Any, amount: Any, own: bool
+    ) -> None:
+        """Add a record's `amount` to a person-year's totals: its category's, and those of
+        its tally; `own`: the record's own year, where it is also counted."""
+        tally = self.tallied.get(id(program))
+        if tally is None:
+            tally = self.tallied[id(program)] = self._tally(program, year)
+        if tally:
+            for key, add in _tallied(tally, fields, amount, own):
+                totals[key] = totals.get(key, 0) + add
+        if amount:
+            totals[program.category] = totals.get(program.category, 0) + amount
+
+    def _credit(
+        self, years: dict[int, Totals], kind: str, year: int, fields: Any, part: Any
+    ) -> None:
+        """A part of a record's amount credited to `year`: dropped where no policy of this
+        report decides that year."""
+        member = self.policy.member_for(year)
+        regime = member.regime_for(year) if member is not None else None
+        program = member.programs.get((kind, regime)) if member and regime else None
+        if program is not None:
+            self._add(years.setdefault(year, {}), program, year, fields, part, False)
 
     def _keep_fact(self, totals: Totals, decision: Any) -> str | None:
         member = self.policy.member_for(decision.year)
@@ -297,12 +318,13 @@ class Reporter:
         return row
 
 
-def _tallied(tally: Tally, fields: dict[str, Any], value: Any) -> list[tuple[Any, Any]]:
-    """What one record adds to each total of its tally whose condition it meets."""
+def _tallied(tally: Tally, fields: dict[str, Any], value: Any, own: bool) -> list[tuple[Any, Any]]:
+    """What one record adds to each total of its tally whose condition it meets: `value`
+    to sums, and (in its own year) 1 to counts."""
     return [
         (key, 1 if counting else value)
         for key, counting, condition in tally
-        if condition is None or condition(fields, [])
+        if (own or not counting) and (condition is None or condition(fields, []))
     ]
 
 

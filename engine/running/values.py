@@ -26,6 +26,24 @@ class NotCounted:
         return f"not counted {self.reason}"
 
 
+class Credited:
+    """A rule's amount credited to several years: `total`, and `parts` as (year, amount)."""
+
+    __slots__ = ("parts", "total")
+
+    def __init__(self, total: Any, parts: tuple[tuple[int, Any], ...]) -> None:
+        self.total, self.parts = total, parts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credited) and other.parts == self.parts
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def __repr__(self) -> str:
+        return ", ".join(f"{amount} to {year}" for year, amount in self.parts)
+
+
 class Fact:
     """The value of a `facts` kind's record: it gives facts and earns nothing."""
 
@@ -80,6 +98,8 @@ def shown_value(value: Any) -> Any:
         return amount_value(value)
     if kind is frozenset:
         return sorted(value)
+    if kind is Credited:
+        return [{"year": year, "amount": amount_value(part)} for year, part in value.parts]
     return value_text(value)
 
 

@@ -412,6 +412,25 @@ class Function:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditPart:
+    """`AMOUNT to YEAR` of a `credit`; `amount` None is `rest` (what the others leave)."""
+
+    amount: Expr | None
+    year: Expr
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """`credit 50 to year, rest to year + 1`, or `credit to each year from A to B` (`each`):
+    the years a rule's amount is credited to, instead of the record's year."""
+
+    parts: tuple[CreditPart, ...]
+    each: tuple[Expr, Expr] | None
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """How a kind's records earn an amount, in the listed regimes (empty: all)."""
 
@@ -422,6 +441,7 @@ class Rule:
     cite: Cite | None
     body: tuple[Statement, ...]
     result: Expr
+    credit: Credit | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.syntax import ast
 from engine.syntax.diagnostics import display_width
-from engine.syntax.printer import cell_text, expr_text, quote, type_text
+from engine.syntax.printer import cell_text, credit_text, expr_text, quote, type_text
 
 Line = tuple[int, str]  # (the source line it stands for, its text)
 INDENT = "    "
@@ -189,7 +189,7 @@ def declaration(decl: Any) -> list[Line]:
                 (result.span.line, f"{INDENT}return {expr_text(result)}"),
                 (end, "}"),
             ]
-        case ast.Rule(kind, regimes, label, category, cite, body, result):
+        case ast.Rule(kind, regimes, label, category, cite, body, result, credit):
             where = f" in {', '.join(regimes)}" if regimes else ""
             lines = [
                 (line, f"rule {kind}{where}{_label(label)} {{"),
@@ -202,6 +202,7 @@ def declaration(decl: Any) -> list[Line]:
                 *lines,
                 *stmts,
                 (result.span.line, f"{INDENT}amount {expr_text(result)}"),
+                *([(credit.span.line, INDENT + credit_text(credit))] if credit else []),
                 (end, "}"),
             ]
         case ast.Summary(regimes, label, cite, body):

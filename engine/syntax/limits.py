@@ -8,6 +8,7 @@ lists them with their reasons.
 MAX_SOURCE = 2 * 2**20  # characters in one policy file
 MAX_DEPTH = 200  # levels of nesting in a policy's syntax tree (an expression ~100 deep)
 MAX_CALLS = 32  # functions calling each other, one inside the next
+MAX_SPAN = 50  # years one record's amount may be credited to
 MAX_INTEGER_DIGITS = 15  # digits before the point, in a policy or a record
 MAX_PLACES = 12  # digits after the point
 MAX_LINE = 2**20  # bytes in one JSON Lines record

@@ -638,6 +638,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def rule(self, meta: Any, ch: list[Any]) -> ast.Rule:
         names = _names(ch)
+        credit = ch.pop() if isinstance(ch[-1], ast.Credit) else None
         return ast.Rule(
             names[0],
             tuple(names[1:-1]),
@@ -646,8 +647,21 @@ class _ToAst(Transformer[Token, Any]):
             _of(ast.Cite, ch),
             _all((ast.Let, ast.When), ch),
             ch[-1],
+            credit,
             span=self._s(meta),
         )
+
+    def credit_parts(self, meta: Any, ch: list[ast.CreditPart]) -> ast.Credit:
+        return ast.Credit(tuple(ch), None, span=self._s(meta))
+
+    def credit_each(self, meta: Any, ch: list[Any]) -> ast.Credit:
+        return ast.Credit((), (ch[0], ch[1]), span=self._s(meta))
+
+    def credit_part(self, meta: Any, ch: list[Any]) -> ast.CreditPart:
+        return ast.CreditPart(ch[0], ch[1], span=self._s(meta))
+
+    def credit_rest(self, meta: Any, ch: list[Any]) -> ast.CreditPart:
+        return ast.CreditPart(None, ch[0], span=self._s(meta))
 
     # summaries
     def label_entry(self, meta: Any, ch: list[Token]) -> tuple[str, str]:

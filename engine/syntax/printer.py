@@ -119,3 +119,15 @@ def cell_text(cell: ast.Cell) -> str:
                 return f"{'>=' if low_closed else '>'} {number_text(low)}"
             return f"{'<=' if high_closed else '<'} {number_text(high)}"  # type: ignore[arg-type]
     raise AssertionError(cell)
+
+
+def credit_text(credit: ast.Credit) -> str:
+    """`credit 50 to year, rest to year + 1`, or `credit to each year from A to B`."""
+    if credit.each is not None:
+        first, last = credit.each
+        return f"credit to each year from {expr_text(first)} to {expr_text(last)}"
+    parts = [
+        f"{'rest' if p.amount is None else expr_text(p.amount)} to {expr_text(p.year)}"
+        for p in credit.parts
+    ]
+    return "credit " + ", ".join(parts)

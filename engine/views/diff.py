@@ -73,7 +73,7 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _same_rule(a: ast.Rule, b: ast.Rule) -> bool:
-    keep = ("category", "cite", "body", "result")
+    keep = ("category", "cite", "body", "result", "credit")
     return all(getattr(a, k) == getattr(b, k) for k in keep)
 
 

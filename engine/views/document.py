@@ -18,7 +18,7 @@ from typing import Any
 from engine.assembly.inherit import years_text
 from engine.running.protocol import Member
 from engine.syntax import ast
-from engine.syntax.printer import cell_text, expr_text, type_text
+from engine.syntax.printer import cell_text, credit_text, expr_text, type_text
 
 MARKS = {"override": "改动", "extend": "扩充", "add": "新增"}
 WHAT = {"parameter": "参数", "table": "表", "cell": "表格单元", "rule": "规则", "function": "函数",
@@ -271,6 +271,8 @@ class Document:
             out.append(("p", f"类别：{category}（`{rule.category}`）。依据：{_cite(rule.cite)}"))
             out += self._comments(rule)
             steps = [_words(s) for s in rule.body] + [f"数额为 `{expr_text(rule.result)}`"]
+            if rule.credit is not None:
+                steps.append(f"分记到各年度：`{credit_text(rule.credit)}`")
             out.append(("list", steps))
         return out
 

@@ -95,6 +95,17 @@ class Explainer:
             return f"{fn.label or fn.name}：{how[1]}({args}) = {self.label(value)}"
         if kind == "amount":
             return f"结果：{self._outcome(value, unit)}（{expr_text(how[1].source)}）"
+        if kind == "credit":
+            parts = []
+            for part in value:
+                year, amount = part["year"], self.label(part["amount"])
+                gone = (
+                    "（该年度没有适用的政策，不计入）"
+                    if self.policy.regime_for(year) is None
+                    else ""
+                )
+                parts.append(f"{year} 年度 {amount} {unit}".rstrip() + gone)
+            return "分记到各年度：" + "，".join(parts)
         if kind == "require":
             met = "满足" if value else "未满足"
             source = how[2].source
