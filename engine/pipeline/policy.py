@@ -25,6 +25,7 @@ from engine.running.jsonout import dumps, scalar_text
 from engine.running.protocol import Decides
 from engine.running.records import Decision, RecordError, RecordPath, result_of, usable_id
 from engine.running.report import Reporter
+from engine.running.values import FACT
 from engine.syntax import ast
 from engine.syntax.resources import bundled_policy_path
 from engine.views.explain import Explainer
@@ -181,14 +182,14 @@ class Policy:
         # the last step holds the value, and a step is made once per value: the program
         # and the steps decide the whole text after the year
         key = (decision.program, *map(id, trace))
-        cached = self._tails.get(key)
-        if cached is None:
+        cached = self._tails.get(key) if decision.value is not FACT else None
+        if cached is None:  # (a fact's result is its fields, which no step holds)
             result = result_of(decision, self.name, self.version)
             for common in ("id", "person", "year"):
                 result.pop(common, None)
             # the steps are kept with their text, so that their ids in the key stay theirs
             cached = (trace, dumps(result)[1:].encode())
-            if len(self._tails) < TAIL_LIMIT:
+            if len(self._tails) < TAIL_LIMIT and decision.value is not FACT:
                 self._tails[key] = cached
         who = "" if person is None else f', "person": {scalar_text(person)}'
         return f'{{"id": {scalar_text(ident)}{who}, "year": {year}, '.encode() + cached[1]

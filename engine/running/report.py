@@ -16,6 +16,7 @@ from engine.checking import tree
 from engine.checking.aggregate import YEARS, met_key
 from engine.running import facts
 from engine.running.compile import EvaluationError, Program, Requirement, SummaryProgram, located
+from engine.running.coverage import place
 from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
@@ -97,6 +98,36 @@ class _Summaries:
             if isinstance(decl, ast.Window) and decl.regime in self.years
         ]
         self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
+        self.fact_marks = self._fact_marks()
+
+    def _fact_marks(self) -> dict[tuple[str, str], str]:
+        """Coverage items for each `facts` kind a summary reads: a person-year with one
+        record, with none, with several that disagree (where the kind says what they mean)."""
+        coverage = self.policy.compiler.coverage
+        if coverage is None:
+            return {}
+        marks = {}
+        kinds = self.policy.model.kinds
+        for name in dict.fromkeys(k for s in self.years.values() for k in s.facts):
+            spec = kinds[name]
+            assert spec.span is not None and spec.facts is not None
+            where = place(spec.span)
+            cases = {"one": "one record", "none": "no record"}
+            if spec.facts.several is not None:
+                cases["several"] = "several that disagree"
+            for case, words in cases.items():
+                marks[(name, case)] = coverage.declare(
+                    where, f"facts-{case}", f"facts `{name}` — a year with {words}"
+                )
+        return marks
+
+    def mark_facts(self, kind: str, kept: list[Any]) -> None:
+        """Note which case of `kind`'s facts a person-year is (measuring coverage)."""
+        if self.fact_marks:
+            case = "none" if not kept else "one" if len(kept) == 1 else "several"
+            key = self.fact_marks.get((kind, case))
+            if key is not None:
+                self.policy.compiler.coverage.hits.add(key)  # type: ignore[union-attr]
 
     def _conditions(self, totals: tuple[tree.Total, ...], regime: str) -> dict[Any, Any]:
         compiler = self.policy.compiler
@@ -244,8 +275,9 @@ class Reporter:
                 env["year"] = year
                 outcomes = []
                 for kind in program.facts:
-                    spec = member.model.kinds[kind]
-                    values, outcome = facts.settle(totals.get(facts.slot(kind), []), spec)
+                    spec, kept = member.model.kinds[kind], totals.get(facts.slot(kind), [])
+                    summaries.mark_facts(kind, kept)
+                    values, outcome = facts.settle(kept, spec)
                     env.update(values)
                     if outcome is not None:
                         outcomes.append((kind, *outcome))
