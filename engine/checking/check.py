@@ -554,6 +554,15 @@ def _check_requires(ctx: Context, kind: KindSpec) -> None:
     kind.conditions = tuple(conditions)
 
 
+def guaranteed(checker: ExprChecker, kind: KindSpec) -> Scope:
+    """A kind's record scope, narrowed by what its `require` lines guarantee."""
+    scope = record_scope(kind)
+    for _, condition in kind.conditions:
+        if condition is not None:
+            scope = checker.narrow(condition, True, scope)
+    return scope
+
+
 def record_scope(kind: KindSpec) -> Scope:
     scope: Scope = {"year": Binding(Abstract(INT), origin="year")}
     for spec in kind.fields.values():
@@ -683,7 +692,7 @@ def check_rules(ctx: Context) -> None:
             continue
         if kind is not None:
             checker.groups = kind.exactly_one_groups()
-            scope = record_scope(kind)
+            scope = guaranteed(checker, kind)
             body = checker.body(rule.body, rule.result, scope, AMOUNT, credit=rule.credit)
             checker.groups = []
         for regime in rule.regimes or tuple(symbols.regimes):
@@ -722,7 +731,7 @@ def check_rules(ctx: Context) -> None:
 def check_summaries(ctx: Context) -> None:
     """Year summaries (one per regime) and windows over them."""
     symbols, checker = ctx.symbols, ctx.checker
-    kinds = {name: record_scope(spec) for name, spec in ctx.kinds.items()}
+    kinds = {name: guaranteed(checker, spec) for name, spec in ctx.kinds.items()}
     facts = {
         name: {f: (Abstract(spec.ty, _members(spec), spec.interval), f in kind.facts.defaults)
                for f, spec in kind.fields.items()}

@@ -13,7 +13,17 @@ from decimal import Decimal
 
 from engine.checking import tree
 from engine.checking.symbols import Symbols
-from engine.checking.types import FLIPPED, NEGATED, Abstract, Num, from_comparison, intersect
+from engine.checking.types import (
+    FLIPPED,
+    NEGATED,
+    Abstract,
+    Interval,
+    Num,
+    from_comparison,
+    hull,
+    intersect,
+)
+from engine.syntax import ast
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,22 @@ class Narrowing:
                 return self.narrow(right, True, self.narrow(left, True, scope))
             case tree.Binary(op="or", left=left, right=right) if not truth:
                 return self.narrow(right, False, self.narrow(left, False, scope))
+            case tree.Binary(op="or", left=left, right=right):  # one of the two holds
+                first = self.narrow(left, True, scope)
+                second = self.narrow(right, True, self.narrow(left, False, scope))
+                return _either(scope, first, second)
+            case tree.Binary(op="and", left=left, right=right):  # not both hold
+                first = self.narrow(left, False, scope)
+                second = self.narrow(right, False, self.narrow(left, True, scope))
+                return _either(scope, first, second)
+            case tree.Compare(op=op, left=tree.Var(name=a), right=tree.Var(name=b)) if (
+                a in scope and b in scope
+            ):
+                op = op if truth else NEGATED[op]
+                narrowed = self._compare(scope, a, op, _bound(scope[b].value, op, high=True))
+                return self._compare(
+                    narrowed, b, FLIPPED[op], _bound(scope[a].value, op, high=False)
+                )
             case tree.Has(name=name) if name in scope:
                 return self._presence(scope, name, "present" if truth else "absent")
             case tree.Compare(op=op, left=tree.Var(name=name), right=other) if name in scope:
@@ -87,6 +113,35 @@ class Narrowing:
             return scope
         keep = value.members & listed if inside else value.members - listed
         return {**scope, name: replace(binding, value=replace(value, members=frozenset(keep)))}
+
+
+def _either(scope: Scope, first: Scope, second: Scope) -> Scope:
+    """What is known when what is known in `first` or what is known in `second` holds."""
+    out = dict(scope)
+    for name, binding in scope.items():
+        a, b = first.get(name, binding), second.get(name, binding)
+        if a == b:
+            out[name] = a
+            continue
+        x, y = a.value, b.value
+        members = x.members | y.members if x.members is not None and y.members is not None else None
+        value = replace(x, members=members, interval=hull(x.interval, y.interval))
+        presence = a.presence if a.presence == b.presence else "maybe"
+        out[name] = replace(a, value=value, presence=presence)
+    return out
+
+
+def _bound(value: Abstract, op: str, high: bool) -> tree.Node:
+    """The other variable of `x op y` as a constant node: the bound of `y` that limits `x`
+    (`x <= y`: y's highest), or of `x` that limits `y` (`high` False: x's lowest)."""
+    upper = op in ("<", "<=", "==")
+    end = value.interval.high if upper == high else value.interval.low
+    if op in ("==", "!=") or end is None or value.ty.base not in ("int", "number"):
+        return tree.Const(_NOWHERE, Abstract(value.ty), None)
+    return tree.Const(_NOWHERE, Abstract(value.ty, interval=Interval.point(end)), end)
+
+
+_NOWHERE = ast.Name("", span=ast.Span("", 0, 0, 0, 0))
 
 
 def constant_number(node: tree.Node) -> Num | None:
