@@ -603,7 +603,9 @@ def check_functions(ctx: Context) -> None:
             name: Binding(Abstract(ty, members, interval), origin="parameter")
             for name, ty, members, interval in signature.params
         }
+        checker.withheld = {}
         body = checker.body(fn.body, fn.result, scope, signature.returns, signature.returns_members)
+        checker.withholding[fn.name], checker.withheld = checker.withheld, None
         ctx.functions[fn.name] = CheckedFunction(fn, signature, body)
 
 
@@ -635,9 +637,9 @@ def check_rules(ctx: Context) -> None:
             )
         body = None
         if kind is not None:
-            checker.groups = kind.exactly_one_groups()
+            checker.groups, checker.withheld = kind.exactly_one_groups(), {}
             body = checker.body(rule.body, rule.result, record_scope(kind), AMOUNT)
-            checker.groups = []
+            checker.groups, checker.withheld = [], None
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:
                 ctx.error(
