@@ -722,8 +722,8 @@ CHECKS: list[Callable[[Context], None]] = [
     check_regimes,
     check_cites,
     check_params,
+    check_tables,  # before kinds: a `require` may look a table up
     check_kinds,
-    check_tables,
     check_signatures,
     check_cycles,
     check_functions,
