@@ -77,12 +77,16 @@ def test_fmt_keeps_lists_reasons_and_otherwise() -> None:
 
 def test_doc_draws_a_list_with_the_reasons_labels(folder: Path) -> None:
     document = markdown(Document(engine.load(folder)).blocks())
-    assert "| 级别 | 角色 | 排序 | 学时 |\n|---|---|---|---|\n| 国家级 | 主持人 | 1 | 40 |" in document
+    assert (
+        "| 级别 | 角色 | 排序 | 学时 |\n|---|---|---|---|\n| 国家级 | 主持人 | 1 | 40 |" in document
+    )
     assert "| 国家级 | 参与人 | >= 6 | —（排序靠后不计） |" in document
     assert "表中没有列出的，不计（通知未列）。" in document
 
 
-def test_diff_shows_the_changed_rows_of_a_list(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_diff_shows_the_changed_rows_of_a_list(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     changed = tmp_path_factory.mktemp("new")
     new = HOURS.replace("| 1      | 40      |", "| 1      | 45      |").replace(
         "otherwise not counted unlisted", "otherwise not counted minor"
@@ -107,7 +111,10 @@ def test_explain_says_why_a_reasoned_hole_is_not_counted(folder: Path) -> None:
     assert [s["text"] for s in explained["steps"]] == [
         "查「科研项目学时」：国家级、参与人、7 → 不计（排序靠后不计）"
     ]
-    assert explained["why_not"] == "不计：排序靠后不计。「科研项目学时」对 国家级、参与人、7 规定不计入。"
+    assert (
+        explained["why_not"]
+        == "不计：排序靠后不计。「科研项目学时」对 国家级、参与人、7 规定不计入。"
+    )
     beyond = engine.load(folder).explain(project("provincial", "member", 2))
     assert beyond["reason"] == "unlisted"
     assert beyond["steps"][0]["value"] == "not counted: unlisted"

@@ -105,8 +105,10 @@ class Grid:
         if self.is_grid:
             columns = [(self._member(c, 1), c) for c in header.cells[1:]]
         elif len(header.cells) != self.width + 1:
-            values = "one column of values" if self.width == 1 else (
-                f"{self.width} key columns and one of values"
+            values = (
+                "one column of values"
+                if self.width == 1
+                else (f"{self.width} key columns and one of values")
             )
             raise GridError(
                 "row-length",
@@ -126,8 +128,8 @@ class Grid:
                     row.span,
                 )
             key = self._row_key(row.cells[: self.width])
-            values = row.cells[self.width :]
-            for (column, column_cell), cell in zip(columns, values, strict=True):
+            cells = row.cells[self.width :]
+            for (column, column_cell), cell in zip(columns, cells, strict=True):
                 planned.append(((key, column), row.cells[: self.width], column_cell, row.span))
                 self._allowed((key, column), cell, adds)
         changes = []

@@ -119,11 +119,13 @@ class _TableBuilder:
             if len(row.cells) != n + 1:
                 self._row_length(row, n)
                 continue
-            keys = [self._key(c, ty, i) for i, (c, ty) in enumerate(zip(row.cells, spec.key_types))]
+            keys = [self._key(row.cells[i], ty, i) for i, ty in enumerate(spec.key_types)]
             if None in keys or self._repeated(tuple(keys), row, seen):
                 continue
             value = self._value(row.cells[n], spec.value_type)
-            spec.entries.append(Entry(tuple(keys), value, row.span if n == 1 else row.cells[n].span))
+            spec.entries.append(
+                Entry(tuple(keys), value, row.span if n == 1 else row.cells[n].span)
+            )
         if n == 1 and spec.key_types[0].numeric:
             self._check_axis([(k[0], r.cells[0]) for k, r in seen.items()], 0)
         elif n > 1:
@@ -162,14 +164,18 @@ class _TableBuilder:
         if spec.key_types[0].numeric:
             self._check_axis([(k[0], r.cells[0]) for k, r in seen.items()], 0)
         if spec.key_types[1].numeric:
-            written = [(c, cell) for c, cell in zip(columns, header.cells[1:]) if c is not None]
+            pairs = zip(columns, header.cells[1:], strict=True)
+            written = [(c, cell) for c, cell in pairs if c is not None]
             self._check_axis(written, 1)
 
     def _header_length(self, header: ast.Row, n: int) -> None:
         if n == 1:
             message, example = "the header of a one-key table has two cells", "`| 刊号 | 级别 |`"
         else:
-            message = f"the header of a table with {n} keys has {n + 1} cells: one per key, then the value's"
+            message = (
+                f"the header of a table with {n} keys has {n + 1} cells: "
+                "one per key, then the value's"
+            )
             example = "`| 级别 | 角色 | 排序 | 学时 |`"
         self.error("row-length", message, header.span, f"e.g. {example}")
 
@@ -290,10 +296,10 @@ class _TableBuilder:
         """Rows of a list table that share their members may not share a number."""
         names = spec.key_names
         numbers = spec.numbers
-        for (a, ra), (b, rb) in itertools.combinations(zip(spec.entries, rows), 2):
+        for (a, ra), (b, rb) in itertools.combinations(zip(spec.entries, rows, strict=True), 2):
             if all(
                 overlaps(x, y, spec.key_types[i] == INT) if i in numbers else x == y
-                for i, (x, y) in enumerate(zip(a.keys, b.keys))
+                for i, (x, y) in enumerate(zip(a.keys, b.keys, strict=True))
             ):
                 first = next(i for i in numbers if a.keys[i] != b.keys[i])
                 self.error(
@@ -305,7 +311,7 @@ class _TableBuilder:
 
 
 def _row_text(keys: tuple[Any, ...], names: tuple[str, ...]) -> str:
-    return " × ".join(describe_key(k, n) for k, n in zip(keys, names))
+    return " × ".join(describe_key(k, n) for k, n in zip(keys, names, strict=True))
 
 
 def _values(n: int) -> str:
@@ -378,8 +384,8 @@ def _walk(
             _walk(table, out, within, rest, part, present, alone)
         return
     for e in inside:
-        part = describe_key(intersect(e.keys[position], domain), name, alone)
-        _land(table, out, e.value, [*shown, part])
+        where = describe_key(intersect(e.keys[position], domain), name, alone)
+        _land(table, out, e.value, [*shown, where])
     for gap in gaps(domain, brackets, integer):
         _land(table, out, _GAP if present else _ABSENT, [*shown, describe_key(gap, name, alone)])
 

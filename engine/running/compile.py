@@ -466,11 +466,13 @@ class Compiler:
 
         def work_out(key: Any) -> tuple[Step, Any, str]:
             found = find(key if type(key) is tuple else (key,))
-            value = beyond if found < 0 else table.entries[found].value
             text = ", ".join([value_text(k) for k in (key if type(key) is tuple else (key,))])
+            if found < 0 and beyond is None:  # the checker rules this out
+                raise LookupError(f"`{name}` has no value for [{text}]")
+            value = beyond if found < 0 else table.entries[found].value
             shown = shown_value(NotCounted(value.reason) if type(value) is Withheld else value)
             step = Step(("lookup", name, key), step=f"{name}[{text}]", cite=step_cite, value=shown)
-            return step, value, marks[found] if marks else ""
+            return step, value, marks.get(found, "")
 
         def lookup(env: Env, tr: Trace) -> Any:
             key = key_of(env, tr)
@@ -501,7 +503,9 @@ class Compiler:
             if not table.numbers:
                 text = f"[{', '.join(entry.keys)}]"
                 marks[n] = self.coverage.declare(
-                    place(table.span), text, f"table `{table.name}` cell {text}"  # type: ignore[arg-type]
+                    place(table.span),  # type: ignore[arg-type]
+                    text,
+                    f"table `{table.name}` cell {text}",
                 )
                 continue
             text = " × ".join(

@@ -250,7 +250,9 @@ def _tables(old: Member, new: Member) -> list[Change]:
             beyond = _otherwise_change(a, b)
             if grid is not None or beyond:
                 change = {"what": "table", "name": name, "label": b.label, "change": "changed"}
-                out.append({**change, **(grid or {"cells": []}), **({"diff": beyond} if beyond else {})})
+                out.append(
+                    {**change, **(grid or {"cells": []}), **({"diff": beyond} if beyond else {})}
+                )
     return out
 
 
