@@ -651,7 +651,9 @@ def check_functions(ctx: Context) -> None:
             name: Binding(Abstract(ty, members, interval), origin="parameter")
             for name, ty, members, interval in signature.params
         }
+        checker.withheld = {}
         body = checker.body(fn.body, fn.result, scope, signature.returns, signature.returns_members)
+        checker.withholding[fn.name], checker.withheld = checker.withheld, None
         ctx.functions[fn.name] = CheckedFunction(fn, signature, body)
 
 
@@ -691,10 +693,10 @@ def check_rules(ctx: Context) -> None:
             )
             continue
         if kind is not None:
-            checker.groups = kind.exactly_one_groups()
+            checker.groups, checker.withheld = kind.exactly_one_groups(), {}
             scope = guaranteed(checker, kind)
             body = checker.body(rule.body, rule.result, scope, AMOUNT, credit=rule.credit)
-            checker.groups = []
+            checker.groups, checker.withheld = [], None
         for regime in rule.regimes or tuple(symbols.regimes):
             if regime not in symbols.regimes:
                 ctx.error(
@@ -804,8 +806,8 @@ CHECKS: list[Callable[[Context], None]] = [
     check_regimes,
     check_cites,
     check_params,
+    check_tables,  # before kinds: a `require` may look a table up
     check_kinds,
-    check_tables,
     check_signatures,
     check_cycles,
     check_functions,

@@ -61,23 +61,41 @@ class KindSpec:
         return [r.fields for r in self.requires if isinstance(r, ast.RequireOne)]
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """What a cell `— REASON` (or a table's `otherwise`) gives: the record is not counted."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value of a table: a member or a number's bracket per key, and the value —
+    None for a hole `—`, a `Withheld` for `— REASON`."""
+
+    keys: tuple[Any, ...]  # str (a member) or Interval, one per key
+    value: Any
+    span: ast.Span  # its cell (its row, in a one-key table)
+
+
 @dataclass
 class TableSpec:
-    """A decision table, resolved: enum keys map to cells; number keys to brackets."""
+    """A decision table, resolved: one entry per cell written, keyed by canonical
+    members and number brackets."""
 
     name: str
     key_types: tuple[Ty, ...]
     value_type: Ty
-    cells: dict[Any, Any] = field(default_factory=dict)  # member or (row, column) -> value
-    brackets: list[tuple[Interval, Any]] = field(default_factory=list)
-    bracket_spans: list[ast.Span] = field(default_factory=list)  # each bracket's row
+    key_names: tuple[str, ...] = ()  # each key's name, or its type, for messages
+    entries: list[Entry] = field(default_factory=list)
+    otherwise: str | None = None  # the reason keys beyond the rows and columns give
     cite: ast.Cite | None = None
     span: ast.Span | None = None
-    key_name: str | None = None  # a bracket table's key, for messages
 
     @property
-    def is_bracket(self) -> bool:
-        return self.key_types[0].numeric
+    def numbers(self) -> tuple[int, ...]:
+        """The positions of the number keys."""
+        return tuple(i for i, t in enumerate(self.key_types) if t.numeric)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ arrive reaches a hole or a gap.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from engine.checking.builtins import BUILTINS
 from engine.checking.model import Signature, TableSpec
 from engine.checking.narrow import Binding, Narrowing, Scope
 from engine.checking.symbols import Symbols
+from engine.checking.tables import Reach, reach
 from engine.checking.types import (
     BOOL,
     ERROR,
@@ -31,10 +31,7 @@ from engine.checking.types import (
     Num,
     Ty,
     fits,
-    gaps,
     hull,
-    intersect,
-    is_empty,
     join,
 )
 from engine.syntax import ast
@@ -61,6 +58,10 @@ class ExprChecker(Narrowing):
         self.position = 0  # the statement being checked
         self.pool: Pool | None = None  # what `sum(…)` and `count(…)` read, in a summary
         self.requirements: tuple[str, ...] | None = None  # what `met(…)` reads, in a window
+        # in a rule or function: the reasons its look-ups can leave a record out for, and
+        # where (None elsewhere: there a reachable `— REASON` is a hole)
+        self.withheld: dict[str, list[str]] | None = None
+        self.withholding: dict[str, dict[str, list[str]]] = {}  # the same, by function
 
     def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
@@ -497,6 +498,10 @@ class ExprChecker(Narrowing):
             self._argument(expr.function, arg, param, scope)
             for arg, param in zip(expr.args, signature.params, strict=False)
         )
+        withheld = self.withholding.get(expr.function)
+        if withheld:
+            places = {r: f"through {'; '.join(w)}" for r, w in withheld.items()}
+            self._withhold(f"`{expr.function}`", places, expr.span)
         return tree.Call(expr, Abstract(signature.returns, signature.returns_members),
                          expr.function, args)  # fmt: skip
 
@@ -544,51 +549,69 @@ class ExprChecker(Narrowing):
                 )
                 return tree.Lookup(expr, Abstract(table.value_type), expr.table, ())
             keys.append(node)
-        values = [k.domain for k in keys]
-        if table.is_bracket:
-            domain = self._bracket_lookup(expr, table, values[0])
-        else:
-            domain = self._grid_lookup(expr, table, values)
-        return tree.Lookup(expr, domain, expr.table, tuple(keys))
+        found = reach(table, self._key_domains(table, keys), self._key_names(expr, table))
+        self._holes(expr, table, found)
+        if found.withheld:
+            places = {r: f"for {_some(p)}" for r, p in found.withheld.items()}
+            self._withhold(f"`{expr.table}`", places, expr.span)
+        return tree.Lookup(expr, _values(table.value_type, found.values), expr.table, tuple(keys))
 
-    def _grid_lookup(self, expr: ast.Lookup, table: TableSpec, values: list[Abstract]) -> Abstract:
-        domains = [
-            sorted(v.members) if v.members is not None else self.symbols.members(t.enum or "")
-            for v, t in zip(values, table.key_types, strict=True)
-        ]
-        reached, holes = [], []
-        for combo in itertools.product(*domains):
-            key = combo if len(combo) > 1 else combo[0]
-            if key in table.cells:
-                reached.append(table.cells[key])
+    def _key_domains(self, table: TableSpec, keys: list[tree.Node]) -> list[object]:
+        """What each key can be: the members it can take, or the interval it lies in."""
+        domains: list[object] = []
+        for key, ty in zip(keys, table.key_types, strict=True):
+            value = key.domain
+            if ty.numeric:
+                domains.append(value.interval)
+            elif value.members is not None:
+                domains.append(sorted(value.members))
             else:
-                holes.append(" × ".join(f"`{m}`" for m in combo))
-        if holes:
-            shown = ", ".join(holes[:4]) + (", …" if len(holes) > 4 else "")
+                domains.append(self.symbols.members(ty.enum or ""))
+        return domains
+
+    def _key_names(self, expr: ast.Lookup, table: TableSpec) -> list[str]:
+        """The keys as messages name them: the name looked up by, else the table's key."""
+        named = [k.name if isinstance(k, ast.Name) else None for k in expr.keys]
+        if len(expr.keys) == 1:
+            return [named[0] or "the key"]
+        return [n or table.key_names[i] for i, n in enumerate(named)]
+
+    def _holes(self, expr: ast.Lookup, table: TableSpec, found: Reach) -> None:
+        if found.holes:
             self.error(
                 "reachable-hole",
-                f"`{expr.table}` has no value for {shown}, which can arrive here",
+                f"`{expr.table}` has no value for {_some(found.holes)}, which can arrive here",
                 expr.span,
                 "restrict the field's type, or handle these cases before the look-up",
             )
-        return _values(table.value_type, reached)
+        if not found.gaps:
+            return
+        if len(table.key_types) == 1:
+            message = f"`{expr.table}` has no row for {'; '.join(found.gaps)}"
+        else:
+            message = f"`{expr.table}` has no value for {_some(found.gaps)}, which can arrive here"
+        self.error(
+            "reachable-gap",
+            message,
+            expr.span,
+            "add a row, restrict the field's range, or handle it first with `when`",
+        )
 
-    def _bracket_lookup(self, expr: ast.Lookup, table: TableSpec, key: Abstract) -> Abstract:
-        integer = table.key_types[0] == INT
-        missing = gaps(key.interval, [b for b, _ in table.brackets], integer)
-        if missing:
-            name = _describe(expr.keys[0])
-            shown = "; ".join(g.describe(name) for g in missing)
+    def _withhold(self, what: str, places: dict[str, str], span: ast.Span) -> None:
+        """A look-up (or a call) can make the record `not counted`: so be it in a rule or
+        a function; a summary or a `require` cannot leave a record out."""
+        if self.withheld is not None:
+            for reason, where in places.items():
+                self.withheld.setdefault(reason, []).append(f"{what} {where}")
+            return
+        for reason, where in places.items():
             self.error(
-                "reachable-gap",
-                f"`{expr.table}` has no row for {shown}",
-                expr.span,
-                "add a row, restrict the field's range, or handle it first with `when`",
+                "reachable-hole",
+                f"{what} gives `not counted {reason}` {where}, which can arrive here",
+                span,
+                "only a rule, or a function it calls, can leave a record out: "
+                "handle these cases before the look-up",
             )
-        reached = [
-            v for b, v in table.brackets if not is_empty(intersect(b, key.interval), integer)
-        ]
-        return _values(table.value_type, reached)
 
 
 def _roots(stmt: tree.SummaryStatement) -> tuple[tree.Node, ...]:
@@ -602,8 +625,9 @@ def _error(expr: ast.Expr) -> tree.Node:
     return tree.Const(expr, Abstract(ERROR), None)
 
 
-def _describe(expr: ast.Expr) -> str:
-    return expr.name if isinstance(expr, ast.Name) else "the key"
+def _some(places: list[str]) -> str:
+    """The first few of many places."""
+    return ", ".join(places[:4]) + (", …" if len(places) > 4 else "")
 
 
 def _values(ty: Ty, values: list[object]) -> Abstract:

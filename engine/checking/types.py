@@ -8,6 +8,7 @@ checks and narrow under `when`, `if`, `and` and `or`.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -178,6 +179,28 @@ def _integer_gaps(domain: Interval, pieces: list[Interval]) -> list[Interval]:
         return out
     if high is None or cur <= high:
         out.append(Interval(cur, True, high, high is not None))
+    return out
+
+
+def partition(domain: Interval, pieces: list[Interval], integer: bool) -> list[Interval]:
+    """`domain` cut at every end of every piece, so that each part lies wholly inside or
+    wholly outside each piece: the ends themselves, and the stretches between them (for
+    integers, only parts with a whole number, written closed)."""
+    ends = sorted({v for p in pieces for v in (p.low, p.high) if v is not None})
+    parts = [Interval(None, False, ends[0], False)] if ends else [Interval()]
+    for a, b in itertools.pairwise(ends):
+        parts += [Interval.point(a), Interval(a, False, b, False)]
+    if ends:
+        parts += [Interval.point(ends[-1]), Interval(ends[-1], False, None, False)]
+    out = []
+    for part in parts:
+        part = intersect(part, domain)
+        if is_empty(part, integer):
+            continue
+        if integer:
+            low, high = _integer_ends(part)
+            part = Interval(low, low is not None, high, high is not None)
+        out.append(part)
     return out
 
 

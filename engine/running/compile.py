@@ -17,7 +17,8 @@ from decimal import DecimalException
 from typing import Any, TypeVar, cast
 
 from engine.checking import tree
-from engine.checking.model import CheckedFunction, Model, TableSpec
+from engine.checking.model import CheckedFunction, Model, TableSpec, Withheld
+from engine.checking.tables import describe_key
 from engine.checking.types import EVERYTHING
 from engine.running.builtins import IMPLEMENTATIONS
 from engine.running.coverage import Coverage, place
@@ -25,6 +26,7 @@ from engine.running.values import (
     CACHE_LIMIT,
     FACT,
     Credited,
+    Excluded,
     Fact,
     NotCounted,
     Step,
@@ -160,7 +162,7 @@ class Compiler:
             fallback = cite_for(regimes[regime].cite, regime, "")
             cite = cite_for(rule.cite, regime, fallback)
             final = f"amount {expr_text(rule.result)}"
-            run = self.body(checked.body, regime, cite, final=final)
+            run = _counted_out(self.body(checked.body, regime, cite, final=final))
             if checked.body.credit is not None:
                 run = self._credited(run, checked.body.credit, regime, cite)
             run = self.reached(run, rule.span, regime, f"rule `{kind}` in `{regime}`")
@@ -474,9 +476,9 @@ class Compiler:
         step_cite = cite_for(function.decl.cite, regime, fallback)
         fname, span = e.function, e.source.span
         names = tuple(p[0] for p in signature.params)
-        memo: dict[tuple[Any, ...], tuple[Any, list[Step]]] = {}
+        memo: dict[tuple[Any, ...], tuple[Any, list[Step], bool]] = {}
 
-        def work_out(values: tuple[Any, ...]) -> tuple[Any, list[Step]]:
+        def work_out(values: tuple[Any, ...]) -> tuple[Any, list[Step], bool]:
             inner = dict(zip(names, values, strict=True))
             for pname, inside, interval in checks:
                 if not inside(inner[pname]):
@@ -486,11 +488,14 @@ class Compiler:
                         span,
                     )
             steps: list[Step] = []
-            value = body(inner, steps)
+            try:
+                value, stopped = body(inner, steps), False
+            except Excluded as stop:  # a look-up inside left the record out
+                value, stopped = stop.outcome, True
             text = f"{fname}({', '.join([value_text(v) for v in values])})"
             how = ("call", fname, values)
             steps.append(Step(how, step=text, cite=step_cite, value=shown_value(value)))
-            return value, steps
+            return value, steps, stopped
 
         def call(env: Env, tr: Trace) -> Any:
             values = tuple([f(env, tr) for f in args])
@@ -500,6 +505,8 @@ class Compiler:
                 if len(memo) < CACHE_LIMIT:
                     memo[values] = known
             tr.extend(known[1])
+            if known[2]:
+                raise Excluded(known[0].reason)
             return known[0]
 
         return call
@@ -516,93 +523,126 @@ class Compiler:
         return self.functions[key]
 
     def _lookup(self, e: tree.Lookup, regime: str | None, cite: str) -> Fn:
+        """A look-up: the entry its keys land on, its step made once per distinct key;
+        `— REASON` (or beyond the table, `otherwise`) stops the rule with `Excluded`."""
         table = self.model.tables[e.table]
         keys = [self.expr(k, regime, cite) for k in e.keys]
+        key_of = _key_maker(keys)
+        find = _finder(table)
         step_cite = cite_for(table.cite, regime, cite)
-        if table.is_bracket:
-            return self._bracket(table, keys[0], step_cite)
-        name = e.table
-        # each cell's step, made once
-        cells = {
-            key: Step(
-                ("lookup", name, key), step=f"{name}[{_key_text(key)}]", cite=step_cite, value=value
-            )
-            for key, value in table.cells.items()
-        }
-        f = keys[0]
-        g = keys[1] if len(keys) == 2 else None
-        if self.coverage is not None:
-            return self._covered_cells(table, cells, f, g)
-        if g is not None:
-
-            def two(env: Env, tr: Trace) -> Any:
-                found = cells[(f(env, tr), g(env, tr))]
-                tr.append(found)
-                return found["value"]
-
-            return two
-
-        def one(env: Env, tr: Trace) -> Any:
-            found = cells[f(env, tr)]
-            tr.append(found)
-            return found["value"]
-
-        return one
-
-    def _covered_cells(self, table: TableSpec, cells: dict[Any, Step], f: Fn, g: Fn | None) -> Fn:
-        assert self.coverage is not None
-        hits, where = self.coverage.hits, place(table.span)  # type: ignore[arg-type]
-        marks = {
-            key: self.coverage.declare(
-                where, f"[{_key_text(key)}]", f"table `{table.name}` cell [{_key_text(key)}]"
-            )
-            for key in cells
-        }  # fmt: skip
-
-        def covered(env: Env, tr: Trace) -> Any:
-            key = f(env, tr) if g is None else (f(env, tr), g(env, tr))
-            hits.add(marks[key])
-            tr.append(cells[key])
-            return cells[key]["value"]
-
-        return covered
-
-    def _bracket(self, table: TableSpec, f: Fn, step_cite: str) -> Fn:
         name = table.name
-        rows = [(within(interval), value, interval) for interval, value in table.brackets]
-        made: dict[Any, Step] = {}
-        coverage = self.coverage
-        marks: list[str] = []
-        if coverage is not None:
-            key = table.key_name or "x"
-            marks = [
-                coverage.declare(place(span), "row", f"table `{name}` row {i.describe(key)}")
-                for (_, _, i), span in zip(rows, table.bracket_spans, strict=True)
-            ]
+        beyond = Withheld(table.otherwise) if table.otherwise is not None else None
+        marks = self._cell_marks(table)
+        hits = self.coverage.hits if self.coverage is not None else set()
+        made: dict[Any, tuple[Step, Any, str]] = {}
 
-        def bracket(env: Env, tr: Trace) -> Any:
-            key = f(env, tr)
-            found = made.get(key)
-            if found is None or marks:
-                row = next(n for n, (inside, _, _) in enumerate(rows) if inside(key))
-                if marks:
-                    coverage.hits.add(marks[row])  # type: ignore[union-attr]
-                found = Step(
-                    ("lookup", name, key),
-                    step=f"{name}[{value_text(key)}]",
-                    cite=step_cite,
-                    value=rows[row][1],
-                )
+        def work_out(key: Any) -> tuple[Step, Any, str]:
+            found = find(key if type(key) is tuple else (key,))
+            text = ", ".join([value_text(k) for k in (key if type(key) is tuple else (key,))])
+            if found < 0 and beyond is None:  # the checker rules this out
+                raise LookupError(f"`{name}` has no value for [{text}]")
+            value = beyond if found < 0 else table.entries[found].value
+            shown = shown_value(NotCounted(value.reason) if type(value) is Withheld else value)
+            step = Step(("lookup", name, key), step=f"{name}[{text}]", cite=step_cite, value=shown)
+            return step, value, marks.get(found, "")
+
+        def lookup(env: Env, tr: Trace) -> Any:
+            key = key_of(env, tr)
+            known = made.get(key)
+            if known is None:
+                known = work_out(key)
                 if len(made) < CACHE_LIMIT:
-                    made[key] = found
-            tr.append(found)
-            return found["value"]
+                    made[key] = known
+            if marks:
+                hits.add(known[2])
+            tr.append(known[0])
+            value = known[1]
+            if type(value) is Withheld:
+                raise Excluded(value.reason)
+            return value
 
-        return bracket
+        return lookup
+
+    def _cell_marks(self, table: TableSpec) -> dict[int, str]:
+        """Coverage items: each entry with a value or a reason, and `otherwise` (-1)."""
+        if self.coverage is None:
+            return {}
+        marks: dict[int, str] = {}
+        alone = len(table.key_types) == 1 and table.numbers
+        for n, entry in enumerate(table.entries):
+            if entry.value is None:
+                continue
+            if not table.numbers:
+                text = f"[{', '.join(entry.keys)}]"
+                marks[n] = self.coverage.declare(
+                    place(table.span),  # type: ignore[arg-type]
+                    text,
+                    f"table `{table.name}` cell {text}",
+                )
+                continue
+            text = " × ".join(
+                describe_key(k, name, bool(alone)).strip("`")
+                for k, name in zip(entry.keys, table.key_names, strict=True)
+            )
+            what = f"row {text}" if alone else f"cell [{text}]"
+            marks[n] = self.coverage.declare(
+                place(entry.span), "row", f"table `{table.name}` {what}"
+            )
+        if table.otherwise is not None:
+            marks[-1] = self.coverage.declare(
+                place(table.span),  # type: ignore[arg-type]
+                "otherwise",
+                f"table `{table.name}` otherwise (not counted {table.otherwise})",
+            )
+        return marks
+
+
+def _key_maker(keys: list[Fn]) -> Fn:
+    """The key of a look-up: one value, or a tuple of them."""
+    if len(keys) == 1:
+        return keys[0]
+    if len(keys) == 2:
+        f, g = keys
+        return lambda env, tr: (f(env, tr), g(env, tr))
+    return lambda env, tr: tuple([k(env, tr) for k in keys])
+
+
+def _finder(table: TableSpec) -> Callable[[tuple[Any, ...]], int]:
+    """The index of the entry keys land on; -1 beyond the table's rows and columns."""
+    numbers = table.numbers
+    if not numbers:
+        index = {e.keys: n for n, e in enumerate(table.entries) if e.value is not None}
+        return lambda key: index.get(key, -1)
+    enums = [i for i in range(len(table.key_types)) if i not in numbers]
+    groups: dict[tuple[Any, ...], list[tuple[list[tuple[int, Callable[[Any], bool]]], int]]] = {}
+    for n, e in enumerate(table.entries):
+        if e.value is not None:
+            tests = [(i, within(e.keys[i])) for i in numbers]
+            groups.setdefault(tuple(e.keys[i] for i in enums), []).append((tests, n))
+
+    def find(key: tuple[Any, ...]) -> int:
+        for tests, n in groups.get(tuple([key[i] for i in enums]), ()):
+            if all(inside(key[i]) for i, inside in tests):
+                return n
+        return -1
+
+    return find
 
 
 def _constant(value: Any) -> Fn:
     return lambda env, tr: value
+
+
+def _counted_out(fn: Fn) -> Fn:
+    """A rule's body, whose record is not counted where a look-up says so (`Excluded`)."""
+
+    def run(env: Env, trace: Trace) -> Any:
+        try:
+            return fn(env, trace)
+        except Excluded as stop:
+            return stop.outcome
+
+    return run
 
 
 def _leaf(e: tree.Node) -> tuple[str, Any] | None:
@@ -633,10 +673,6 @@ def located(fn: F, span: ast.Span, what: str) -> F:
             raise EvaluationError(message, span) from error
 
     return cast(F, run)
-
-
-def _key_text(key: Any) -> str:
-    return key if isinstance(key, str) else ", ".join(key)
 
 
 def _arith_message(error: Exception) -> str:

@@ -56,6 +56,15 @@ class Fact:
 FACT = Fact()
 
 
+class Excluded(Exception):
+    """Raised where a look-up lands on `— REASON` (or beyond a table, where it says
+    `otherwise not counted REASON`): the rule's record is not counted, for that reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = NotCounted(reason)
+
+
 def floordiv(a: Any, b: Any) -> int:
     if type(a) is int and type(b) is int:
         return a // b

@@ -327,8 +327,10 @@ class Kind:
 
 @dataclass(frozen=True, slots=True)
 class Hole:
-    """`—`: the notice gives no value here."""
+    """`—`: the notice gives no value here; `— REASON`: a look-up that lands here makes
+    the record `not counted REASON`."""
 
+    reason: str | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -361,7 +363,10 @@ class TableKey:
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A decision table: its first row is the header."""
+    """A decision table: its first row is the header. Two keys make a grid (the header
+    names the columns, the first cell of a row its row); any other number a list (each
+    row gives one cell per key, then the value). `otherwise` is what keys beyond the rows
+    and columns give (None: a hole)."""
 
     name: str
     keys: tuple[TableKey, ...]
@@ -369,7 +374,13 @@ class Table:
     label: str | None
     cite: Cite | None
     rows: tuple[Row, ...]
+    otherwise: Uncounted | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
+
+    @property
+    def key_cells(self) -> int:
+        """How many cells of a row are keys: one in a grid, one per key in a list."""
+        return 1 if len(self.keys) == 2 else len(self.keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +541,8 @@ class TableChange:
 
 @dataclass(frozen=True, slots=True)
 class CellOverride:
-    """`override table T[row, column] = value`: one cell of a base table."""
+    """`override table T[row, column] = value`: one cell of a base table (a list
+    table's row: one key each, `T[a, b, c] = value`)."""
 
     table: str
     keys: tuple[Cell, ...]

@@ -175,6 +175,8 @@ def declaration(decl: Any) -> list[Line]:
             lines = _header_and_cite(head, cite, line, cite_line, own_line=True)
             grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
             body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
+            if decl.otherwise is not None:
+                body.append((decl.otherwise.span.line, INDENT + _otherwise(decl.otherwise)))
             return [*lines, (rows[0].span.line, "{"), *body, (end, "}")]
         case ast.Function(name, params, returns, label, cite, body, result):
             args = ", ".join(f"{p.name}: {type_text(p.type)}" for p in params)
@@ -212,6 +214,10 @@ def declaration(decl: Any) -> list[Line]:
             head = f"window {quote(name)} in {regime} years {_years(first, last)}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
     raise AssertionError(decl)
+
+
+def _otherwise(otherwise: ast.Uncounted) -> str:
+    return f"otherwise {expr_text(otherwise)}"
 
 
 def _members(members: tuple[ast.Member, ...]) -> list[Line]:

@@ -572,7 +572,11 @@ class _ToAst(Transformer[Token, Any]):
 
     # tables
     def hole(self, meta: Any, ch: list[Token]) -> ast.Hole:
-        return ast.Hole(span=self._s(meta))
+        reason = str(ch[1]) if len(ch) > 1 else None
+        return ast.Hole(reason, span=self._s(meta))
+
+    def otherwise(self, meta: Any, ch: list[Token]) -> ast.Uncounted:
+        return ast.Uncounted(str(ch[0]), span=self._s(meta))
 
     def bracket_open(self, meta: Any, ch: list[Any]) -> ast.Bracket:
         op, value = _OPS.get(str(ch[0]), str(ch[0])), ch[1].value
@@ -602,6 +606,7 @@ class _ToAst(Transformer[Token, Any]):
             _label(ch),
             _of(ast.Cite, ch),
             _all(ast.Row, ch),
+            _of(ast.Uncounted, ch),
             span=self._s(meta),
         )
 

@@ -101,8 +101,8 @@ def type_text(spec: ast.TypeSpec) -> str:
 def cell_text(cell: ast.Cell) -> str:
     """A table cell as written in a grid (a range as `[1, 2)`, `>= 4`)."""
     match cell:
-        case ast.Hole():
-            return "—"
+        case ast.Hole(reason):
+            return "—" if reason is None else f"— {reason}"
         case ast.Name(name):
             return name
         case ast.Text(value):

@@ -247,11 +247,21 @@ def _tables(old: Member, new: Member) -> list[Change]:
             )
         else:
             grid = _grid_change(a, b, old.model.symbols.enums, new.model.symbols.enums)
-            if grid is not None:
+            beyond = _otherwise_change(a, b)
+            if grid is not None or beyond:
+                change = {"what": "table", "name": name, "label": b.label, "change": "changed"}
                 out.append(
-                    {"what": "table", "name": name, "label": b.label, "change": "changed", **grid}
+                    {**change, **(grid or {"cells": []}), **({"diff": beyond} if beyond else {})}
                 )
     return out
+
+
+def _otherwise_change(a: ast.Table, b: ast.Table) -> list[str]:
+    """What keys beyond the rows give, if that changed: `- otherwise …`, `+ otherwise …`."""
+    if a.otherwise == b.otherwise:
+        return []
+    return [f"{mark} otherwise {expr_text(t.otherwise)}"
+            for mark, t in (("-", a), ("+", b)) if t.otherwise is not None]  # fmt: skip
 
 
 def _grid_change(
@@ -265,8 +275,8 @@ def _grid_change(
     columns = {**ga.columns, **gb.columns}
     cells: list[dict[str, Any]] = []
     grid: list[list[str]] = []
-    for row, (row_cell, _) in rows.items():
-        line = [cell_text(row_cell)]
+    for row, (row_cells, _) in rows.items():
+        line = [cell_text(c) for c in row_cells]
         for column in columns:
             old, new = ga.cells.get((row, column)), gb.cells.get((row, column))
             text = cell_text(new) if new is not None else ""
@@ -282,7 +292,7 @@ def _grid_change(
                 )
             line.append(text)
         grid.append(line)
-    head = [cell_text(gb.title)] + [cell_text(c) for c in columns.values()]
+    head = [cell_text(c) for c in [*gb.captions, *columns.values()]]
     return {"cells": cells, "grid": {"head": head, "rows": grid}}
 
 
@@ -291,6 +301,8 @@ def _cell(cell: ast.Cell | None) -> str:
 
 
 def _key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return ", ".join(_key(k) for k in key)
     return key if isinstance(key, str) else cell_text(key)
 
 

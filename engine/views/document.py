@@ -47,8 +47,11 @@ def _cite(cite: ast.Cite | None) -> str:
     return "；".join(f"{r}：{k}" if r else k for r, k in cite.keys)
 
 
-def _cell(cell: ast.Cell) -> str:
-    """A grid cell for readers: labels without their quotes."""
+def _cell(cell: ast.Cell, reasons: dict[str, str] | None = None) -> str:
+    """A grid cell for readers: labels without their quotes, `— REASON` as
+    `—（the reason's label）`."""
+    if isinstance(cell, ast.Hole) and cell.reason is not None:
+        return f"—（{(reasons or {}).get(cell.reason, cell.reason)}）"
     return cell.value if isinstance(cell, ast.Text) else cell_text(cell)
 
 
@@ -239,12 +242,18 @@ class Document:
             header, *rows = table.rows
             out.append(("table", [_cell(c) for c in header.cells],
                         [[self._changed(c) for c in r.cells] for r in rows]))  # fmt: skip
+            if table.otherwise is not None:
+                reason = self._reasons().get(table.otherwise.reason, table.otherwise.reason)
+                out.append(("p", f"表中没有列出的，不计（{reason}）。"))
         return out
+
+    def _reasons(self) -> dict[str, str]:
+        return {r.name: r.label or r.name for r in self.symbols.reasons.values()}
 
     def _changed(self, cell: ast.Cell) -> str:
         """A grid cell, with its base value if this policy changed it."""
         old = self.lineage.old_cells.get(cell.span) if self.lineage else None
-        return _cell(cell) + (f"（原 {old}）" if old is not None else "")
+        return _cell(cell, self._reasons()) + (f"（原 {old}）" if old is not None else "")
 
     def _functions(self) -> list[Block]:
         out: list[Block] = [("h", 2, "函数 Functions")]

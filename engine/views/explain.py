@@ -74,11 +74,9 @@ class Explainer:
         kind = how[0] if how else ""
         if kind == "lookup":
             table = self.policy.model.tables[how[1]]
-            title = self.symbols.tables[how[1]].label or how[1]
-            key = how[2]
-            keys = key if isinstance(key, tuple) else (key,)
-            enums = [t.enum for t in table.key_types]
-            shown = "、".join(self.label(k, e) for k, e in zip(keys, enums, strict=False))
+            title, shown = self._looked_up(how)
+            if _withheld(value):
+                return f"查「{title}」：{shown} → {self._outcome(value, '')}"
             return f"查「{title}」：{shown} → {self.label(value, table.value_type.enum)}"
         if kind == "let":
             return f"{how[1]} = {expr_text(how[2].source)} = {self.label(value)}"
@@ -114,6 +112,14 @@ class Explainer:
                 met += f"（{self.reasons.get(reason, reason)}）"
             return f"要求 {expr_text(source.condition)}：{met}"
         return f"{step['step']} = {self.label(value)}"
+
+    def _looked_up(self, how: tuple[Any, ...]) -> tuple[str, str]:
+        """A look-up step's table title and its keys in words."""
+        table = self.policy.model.tables[how[1]]
+        keys = how[2] if isinstance(how[2], tuple) else (how[2],)
+        enums = [t.enum for t in table.key_types]
+        shown = "、".join(self.label(k, e) for k, e in zip(keys, enums, strict=False))
+        return self.symbols.tables[how[1]].label or how[1], shown
 
     # ── records ─────────────────────────────────────────────────────────
     def record(self, record: Any, position: int = 1) -> dict[str, Any]:
@@ -175,6 +181,10 @@ class Explainer:
             values = self._values(branch.condition, env)
             given = f"（现在 {values}）" if values else ""
             return f"不计：{reason}。若 {need}{given}，则可计入。"
+        if how and how[0] in ("lookup", "call") and _withheld(last["value"]):
+            steps = [s for s in result["trace"] if getattr(s, "how", ("",))[0] == "lookup"]
+            title, shown = self._looked_up(steps[-1].how)
+            return f"不计：{reason}。「{title}」对 {shown} 规定不计入。"
         regime = self.regimes.get(result["regime"], result["regime"])
         return f"不计：{reason}。在{regime}下，此类记录不计入。"
 
@@ -250,6 +260,11 @@ class Explainer:
                 if isinstance(stmt, ast.Requirement) and stmt.name == name and stmt.label:
                     return stmt.label
         return name
+
+
+def _withheld(value: Any) -> bool:
+    """A step's value is `not counted` (a look-up landed on `— REASON`)."""
+    return isinstance(value, str) and value.startswith("not counted: ")
 
 
 def _negation(condition: ast.Expr) -> str:
