@@ -9,7 +9,7 @@ year's outcomes (a window).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from engine.checking import tree
@@ -75,24 +75,50 @@ def total(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None)
         return _failed(call)
     if name in pool.kinds:
         condition = _where(checker, call, pool.kinds[name])
-        return _node(call, arg, function, "kind", condition)
+        node = _node(call, arg, function, "kind", condition)
+        if call.by is None:
+            return node
+        return _grouped(checker, call, pool.kinds[name], node)
     if name not in pool.values:
         checker.unknown(name, "category or kind", known, arg.span)
         return _failed(call)
-    if call.where is not None:
+    extra = call.where or call.by
+    if extra is not None:
         checker.error(
             "type",
-            f"`{name}` is a category: a condition reads one kind's fields",
-            call.where.span,
+            f"`{name}` is a category: a condition or a group reads one kind's fields",
+            extra.span,
             f"add up each kind of the category: `{function}(KIND where …)`",
         )
         return _failed(call)
     return _node(call, arg, function, "category", None)
 
 
+def _grouped(checker: ExprChecker, call: ast.Call, fields: Scope, node: tree.Node) -> tree.Node:
+    """`sum(KIND by FIELD capped CAP)`: each group of the kind's records with one value
+    of the field adds at most CAP (a number the policy gives)."""
+    assert call.by is not None and call.cap is not None and isinstance(node, tree.Builtin)
+    total = node.args[0]
+    assert isinstance(total, tree.Total)
+    if call.function != "sum":
+        checker.error("type", "only `sum` caps groups: `sum(KIND by FIELD capped CAP)`", call.span)
+        return _failed(call)
+    if call.by.name not in fields or fields[call.by.name].origin != "field":
+        known = [n for n in fields if fields[n].origin == "field"]
+        checker.unknown(call.by.name, f"field of `{total.name}`", known, call.by.span)
+        return _failed(call)
+    cap = checker.infer(call.cap, {}, NUMBER)
+    checker.numeric(cap.domain, call.cap)
+    grouped = replace(total, group=call.by.name, cap=cap)
+    return tree.Builtin(call, node.domain, call.function, (grouped,), None)
+
+
 def _in_window(checker: ExprChecker, call: ast.Call, arg: ast.Name, pool: Pool) -> tree.Node:
     name, function = arg.name, call.function
     assert pool.outcomes is not None
+    if call.by is not None:
+        checker.error("type", "a window adds up years, not groups of records", call.by.span)
+        return _failed(call)
     if function == "count":
         if name != YEARS:
             checker.error(

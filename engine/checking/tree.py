@@ -51,18 +51,22 @@ class Var(Node):
 class Total(Node):
     """What a summary adds up (`sum`) or counts (`count`), `over` one of: a category's or a
     kind's records (a year summary), a year summary's value or its years (a window); only
-    those for which `condition` holds (the record's fields, or the year's outcomes)."""
+    those for which `condition` holds (the record's fields, or the year's outcomes); with
+    `group`, each group of records with one value of the field adds at most `cap`."""
 
     name: str
     function: str = "sum"
     over: str = "category"  # category | kind | value | years
     condition: Node | None = None
+    group: str | None = None  # `by FIELD`: the records are added up by the field's value
+    cap: Node | None = None  # `capped CAP`: what each group may add at most
 
     @property
-    def key(self) -> tuple[str, str, str | None]:
+    def key(self) -> tuple[str, str, str | None, str | None]:
         """Where the summary's environment holds this total."""
         where = None if self.condition is None else expr_text(self.condition.source)
-        return (self.function, self.name, where)
+        capped = None if self.cap is None else f"{self.group} {expr_text(self.cap.source)}"
+        return (self.function, self.name, where, capped)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

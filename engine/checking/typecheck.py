@@ -464,11 +464,12 @@ class ExprChecker(Narrowing):
     # ── calls and look-ups ──────────────────────────────────────────────
     def _call(self, expr: ast.Call, scope: Scope, expect: Ty | None) -> tree.Node:
         builtin = BUILTINS.get(expr.function)
-        if expr.where is not None and expr.function not in ("sum", "count"):
+        extra = expr.where or expr.by
+        if extra is not None and expr.function not in ("sum", "count"):
             self.error(
                 "type",
-                "only `sum` and `count` take a condition (`where`)",
-                expr.where.span,
+                "only `sum` and `count` take a condition (`where`) or a group (`by`)",
+                extra.span,
                 "e.g. `sum(paper where level >= provincial)`",
             )
             return tree.Call(expr, Abstract(ERROR), expr.function, ())

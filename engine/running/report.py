@@ -76,7 +76,8 @@ class Spool:
         self._file.close()
 
 
-Tally = list[tuple[Any, bool, Any]]  # (total's key, counts records, condition or None)
+# (total's key, counts records, condition or None, the field it groups by or None)
+Tally = list[tuple[Any, bool, Any, str | None]]
 
 
 class _Summaries:
@@ -99,6 +100,7 @@ class _Summaries:
         ]
         self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
         self.fact_marks = self._fact_marks()
+        self.caps: dict[Any, Any] = {}  # a grouped total's key -> its cap
 
     def _fact_marks(self) -> dict[tuple[str, str], str]:
         """Coverage items for each `facts` kind a summary reads: a person-year with one
@@ -138,6 +140,15 @@ class _Summaries:
             if t.condition is not None
         }  # fmt: skip
 
+    def value(self, total: tree.Total, held: Any) -> Any:
+        """A total as the summary reads it: groups each capped, then added up."""
+        if total.cap is None:
+            return held
+        cap = self.caps.get(total.key)
+        if cap is None:
+            cap = self.caps[total.key] = self.policy.compiler.expr(total.cap, None, "")({}, [])
+        return sum([min(group, cap) for group in held.values()]) if held else 0
+
     def tally(self, program: Program) -> Tally:
         """What a record decided by `program` adds to, besides its category's total."""
         found = self.tallies.get(id(program))
@@ -147,7 +158,7 @@ class _Summaries:
         totals = summary.sums if summary is not None else ()
         conditions = self._conditions(totals, program.regime)
         tally = [
-            (t.key, t.function == "count", conditions.get(t.key))
+            (t.key, t.function == "count", conditions.get(t.key), t.group)
             for t in totals
             if (t.over == "kind" and t.name == program.kind)
             or (t.over == "category" and t.function == "count" and t.name == program.category)
@@ -223,9 +234,12 @@ class Reporter:
         tally = self.tallied.get(id(program))
         if tally is None:
             tally = self.tallied[id(program)] = self._tally(program, year)
-        if tally:
-            for key, add in _tallied(tally, fields, amount, own):
+        for key, add, group in _tallied(tally, fields, amount, own):
+            if group is _WHOLE:
                 totals[key] = totals.get(key, 0) + add
+            else:  # `by FIELD`: each value of the field its own total
+                groups = totals.setdefault(key, {})
+                groups[group] = groups.get(group, 0) + add
         if amount:
             totals[program.category] = totals.get(program.category, 0) + amount
 
@@ -271,7 +285,9 @@ class Reporter:
                 row.update({c: _shown(years[year].get(c, 0)) for c in summaries.categories})
             else:
                 totals = years[year]
-                env: dict[Any, Any] = {t.key: totals.get(_slot(t), 0) for t in program.sums}
+                env: dict[Any, Any] = {
+                    t.key: summaries.value(t, totals.get(_slot(t), 0)) for t in program.sums
+                }
                 env["year"] = year
                 outcomes = []
                 for kind in program.facts:
@@ -350,12 +366,17 @@ class Reporter:
         return row
 
 
-def _tallied(tally: Tally, fields: dict[str, Any], value: Any, own: bool) -> list[tuple[Any, Any]]:
+_WHOLE = object()  # a total not added up by groups
+
+
+def _tallied(
+    tally: Tally, fields: dict[str, Any], value: Any, own: bool
+) -> list[tuple[Any, Any, Any]]:
     """What one record adds to each total of its tally whose condition it meets: `value`
-    to sums, and (in its own year) 1 to counts."""
+    to sums, and (in its own year) 1 to counts; with the group it adds to."""
     return [
-        (key, 1 if counting else value)
-        for key, counting, condition in tally
+        (key, 1 if counting else value, _WHOLE if group is None else fields.get(group))
+        for key, counting, condition, group in tally
         if (own or not counting) and (condition is None or condition(fields, []))
     ]
 

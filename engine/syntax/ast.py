@@ -63,11 +63,14 @@ class Qualified:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """`f(a, b)`; in a summary also `sum(NAME where CONDITION)` (`where` is the condition)."""
+    """`f(a, b)`; in a summary also `sum(NAME where CONDITION by FIELD capped CAP)`:
+    `where` the condition, `by` the field whose groups are each capped at `cap`."""
 
     function: str
     args: tuple[Expr, ...]
     where: Expr | None = None
+    by: Name | None = None
+    cap: Expr | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 

@@ -758,11 +758,17 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Call(str(ch[0]), tuple(ch[1:]), span=self._s(meta))
 
     def call_where(self, meta: Any, ch: list[Any]) -> ast.Call:
-        over = ast.Name(
-            str(ch[1]),
-            span=ast.Span(self.file, ch[1].line, ch[1].column, ch[1].end_line, ch[1].end_column),
-        )
-        return ast.Call(str(ch[0]), (over,), ch[2], span=self._s(meta))
+        return ast.Call(str(ch[0]), (self._name(ch[1]),), ch[2], span=self._s(meta))
+
+    def call_by(self, meta: Any, ch: list[Any]) -> ast.Call:
+        where = ch[2] if len(ch) == 5 else None
+        by, cap = self._name(ch[-2]), ch[-1]
+        return ast.Call(str(ch[0]), (self._name(ch[1]),), where, by, cap, span=self._s(meta))
+
+    def _name(self, token: Token) -> ast.Name:
+        line, column = token.line or 0, token.column or 0
+        at = ast.Span(self.file, line, column, token.end_line or line, token.end_column or column)
+        return ast.Name(str(token), span=at)
 
     def lookup(self, meta: Any, ch: list[Any]) -> ast.Lookup:
         return ast.Lookup(str(ch[0]), tuple(ch[1:]), span=self._s(meta))

@@ -52,9 +52,13 @@ def expr_text(expr: ast.Expr) -> str:
             return name
         case ast.Qualified(enum, member):
             return f"{enum}.{member}"
-        case ast.Call(function, args, where):
+        case ast.Call(function, args, where, by, cap):
             inner = ", ".join(expr_text(a) for a in args)
-            return f"{function}({inner}{'' if where is None else ' where ' + expr_text(where)})"
+            if where is not None:
+                inner += f" where {expr_text(where)}"
+            if by is not None and cap is not None:
+                inner += f" by {by.name} capped {expr_text(cap)}"
+            return f"{function}({inner})"
         case ast.Lookup(table, keys):
             return f"{table}[{', '.join(expr_text(k) for k in keys)}]"
         case ast.Unary("-", operand):
