@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from engine.checking.typecheck import ExprChecker
 
 YEARS = "years"  # `count(years …)` in a window: the years that have a row
+EACH = ""  # `sum(KIND capped CAP)`: each record is a group of its own
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ def total(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None)
     if name in pool.kinds:
         condition = _where(checker, call, pool.kinds[name])
         node = _node(call, arg, function, "kind", condition)
-        if call.by is None:
+        if call.cap is None:
             return node
-        return _grouped(checker, call, pool.kinds[name], node)
+        return _grouped(checker, call, pool.kinds[name], scope, node)
     if name not in pool.values:
         checker.unknown(name, "category or kind", known, arg.span)
         return _failed(call)
@@ -94,22 +95,28 @@ def total(checker: ExprChecker, call: ast.Call, scope: Scope, expect: Ty | None)
     return _node(call, arg, function, "category", None)
 
 
-def _grouped(checker: ExprChecker, call: ast.Call, fields: Scope, node: tree.Node) -> tree.Node:
-    """`sum(KIND by FIELD capped CAP)`: each group of the kind's records with one value
-    of the field adds at most CAP (a number the policy gives)."""
-    assert call.by is not None and call.cap is not None and isinstance(node, tree.Builtin)
+def _grouped(
+    checker: ExprChecker, call: ast.Call, fields: Scope, scope: Scope, node: tree.Node
+) -> tree.Node:
+    """`sum(KIND capped CAP)`: each record adds at most CAP; `sum(KIND by FIELD capped
+    CAP)`: each group of records with one value of the field does. CAP is worked out in
+    the summary (a number, a parameter, a `let` above, a fact)."""
+    assert call.cap is not None and isinstance(node, tree.Builtin)
     total = node.args[0]
     assert isinstance(total, tree.Total)
     if call.function != "sum":
-        checker.error("type", "only `sum` caps groups: `sum(KIND by FIELD capped CAP)`", call.span)
+        checker.error("type", "only `sum` caps: `sum(KIND by FIELD capped CAP)`", call.span)
         return _failed(call)
-    if call.by.name not in fields or fields[call.by.name].origin != "field":
-        known = [n for n in fields if fields[n].origin == "field"]
-        checker.unknown(call.by.name, f"field of `{total.name}`", known, call.by.span)
-        return _failed(call)
-    cap = checker.infer(call.cap, {}, NUMBER)
+    group = EACH
+    if call.by is not None:
+        if call.by.name not in fields or fields[call.by.name].origin != "field":
+            known = [n for n in fields if fields[n].origin == "field"]
+            checker.unknown(call.by.name, f"field of `{total.name}`", known, call.by.span)
+            return _failed(call)
+        group = call.by.name
+    cap = checker.infer(call.cap, scope, NUMBER)
     checker.numeric(cap.domain, call.cap)
-    grouped = replace(total, group=call.by.name, cap=cap)
+    grouped = replace(total, group=group, cap=cap)
     return tree.Builtin(call, node.domain, call.function, (grouped,), None)
 
 

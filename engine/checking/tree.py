@@ -58,7 +58,7 @@ class Total(Node):
     function: str = "sum"
     over: str = "category"  # category | kind | value | years
     condition: Node | None = None
-    group: str | None = None  # `by FIELD`: the records are added up by the field's value
+    group: str | None = None  # `by FIELD`: added up by the field's value ("": by record)
     cap: Node | None = None  # `capped CAP`: what each group may add at most
 
     @property

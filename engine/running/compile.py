@@ -388,8 +388,16 @@ class Compiler:
                 return _constant(value)
             case tree.Var(name=name):
                 return lambda env, tr: env[name]
-            case tree.Total(key=key):
+            case tree.Total(key=key, cap=None):
                 return lambda env, tr: env[key]
+            case tree.Total(key=key, cap=tree.Node() as cap):
+                most = self.expr(cap, regime, cite)
+
+                def capped(env: Env, tr: Trace) -> Any:
+                    groups, limit = env[key], most(env, tr)
+                    return sum([min(g, limit) for g in groups.values()]) if groups else 0
+
+                return capped
             case tree.Uncounted(reason=reason):
                 outcome = NotCounted(reason)
                 return lambda env, tr: outcome

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from engine.checking import tree
-from engine.checking.aggregate import YEARS, met_key
+from engine.checking.aggregate import EACH, YEARS, met_key
 from engine.running import facts
 from engine.running.compile import EvaluationError, Program, Requirement, SummaryProgram, located
 from engine.running.coverage import place
@@ -100,7 +100,6 @@ class _Summaries:
         ]
         self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
         self.fact_marks = self._fact_marks()
-        self.caps: dict[Any, Any] = {}  # a grouped total's key -> its cap
 
     def _fact_marks(self) -> dict[tuple[str, str], str]:
         """Coverage items for each `facts` kind a summary reads: a person-year with one
@@ -139,15 +138,6 @@ class _Summaries:
             for t in totals
             if t.condition is not None
         }  # fmt: skip
-
-    def value(self, total: tree.Total, held: Any) -> Any:
-        """A total as the summary reads it: groups each capped, then added up."""
-        if total.cap is None:
-            return held
-        cap = self.caps.get(total.key)
-        if cap is None:
-            cap = self.caps[total.key] = self.policy.compiler.expr(total.cap, None, "")({}, [])
-        return sum([min(group, cap) for group in held.values()]) if held else 0
 
     def tally(self, program: Program) -> Tally:
         """What a record decided by `program` adds to, besides its category's total."""
@@ -213,10 +203,11 @@ class Reporter:
             credited = type(value) is Credited
             own = value if counted and not credited else 0  # what the record's year gets
             try:
-                self._add(totals, program, decision.year, decision.fields, own, True)
+                fields = decision.fields
+                self._add(totals, program, decision.year, fields, own, True, position)
                 if credited:
                     for year, part in value.parts:
-                        self._credit(people[person], program.kind, year, decision.fields, part)
+                        self._credit(people[person], program.kind, year, fields, part, position)
             except EvaluationError as error:
                 failure = RecordError("evaluation_error", str(error))
                 errors.append(
@@ -227,14 +218,21 @@ class Reporter:
         yield from errors
 
     def _add(
-        self, totals: Totals, program: Program, year: int, fields: Any, amount: Any, own: bool
+        self,
+        totals: Totals,
+        program: Program,
+        year: int,
+        fields: Any,
+        amount: Any,
+        own: bool,
+        record: int,
     ) -> None:
         """Add a record's `amount` to a person-year's totals: its category's, and those of
         its tally; `own`: the record's own year, where it is also counted."""
         tally = self.tallied.get(id(program))
         if tally is None:
             tally = self.tallied[id(program)] = self._tally(program, year)
-        for key, add, group in _tallied(tally, fields, amount, own):
+        for key, add, group in _tallied(tally, fields, amount, own, record):
             if group is _WHOLE:
                 totals[key] = totals.get(key, 0) + add
             else:  # `by FIELD`: each value of the field its own total
@@ -244,7 +242,7 @@ class Reporter:
             totals[program.category] = totals.get(program.category, 0) + amount
 
     def _credit(
-        self, years: dict[int, Totals], kind: str, year: int, fields: Any, part: Any
+        self, years: dict[int, Totals], kind: str, year: int, fields: Any, part: Any, record: int
     ) -> None:
         """A part of a record's amount credited to `year`: dropped where no policy of this
         report decides that year."""
@@ -252,7 +250,7 @@ class Reporter:
         regime = member.regime_for(year) if member is not None else None
         program = member.programs.get((kind, regime)) if member and regime else None
         if program is not None:
-            self._add(years.setdefault(year, {}), program, year, fields, part, False)
+            self._add(years.setdefault(year, {}), program, year, fields, part, False, record)
 
     def _keep_fact(self, totals: Totals, decision: Any) -> str | None:
         member = self.policy.member_for(decision.year)
@@ -285,9 +283,7 @@ class Reporter:
                 row.update({c: _shown(years[year].get(c, 0)) for c in summaries.categories})
             else:
                 totals = years[year]
-                env: dict[Any, Any] = {
-                    t.key: summaries.value(t, totals.get(_slot(t), 0)) for t in program.sums
-                }
+                env: dict[Any, Any] = {t.key: totals.get(_slot(t), 0) for t in program.sums}
                 env["year"] = year
                 outcomes = []
                 for kind in program.facts:
@@ -370,15 +366,22 @@ _WHOLE = object()  # a total not added up by groups
 
 
 def _tallied(
-    tally: Tally, fields: dict[str, Any], value: Any, own: bool
+    tally: Tally, fields: dict[str, Any], value: Any, own: bool, record: int
 ) -> list[tuple[Any, Any, Any]]:
     """What one record adds to each total of its tally whose condition it meets: `value`
-    to sums, and (in its own year) 1 to counts; with the group it adds to."""
+    to sums, and (in its own year) 1 to counts; with the group it adds to (`record`, the
+    record's own, for a cap per record)."""
     return [
-        (key, 1 if counting else value, _WHOLE if group is None else fields.get(group))
+        (key, 1 if counting else value, _group(group, fields, record))
         for key, counting, condition, group in tally
         if (own or not counting) and (condition is None or condition(fields, []))
     ]
+
+
+def _group(group: str | None, fields: dict[str, Any], record: int) -> Any:
+    if group is None:
+        return _WHOLE
+    return record if group == EACH else fields.get(group)
 
 
 def _slot(total: tree.Total) -> Any:

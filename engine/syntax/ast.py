@@ -64,7 +64,8 @@ class Qualified:
 @dataclass(frozen=True, slots=True)
 class Call:
     """`f(a, b)`; in a summary also `sum(NAME where CONDITION by FIELD capped CAP)`:
-    `where` the condition, `by` the field whose groups are each capped at `cap`."""
+    `where` the condition, `by` the field whose groups (without it: records) are each
+    capped at `cap`."""
 
     function: str
     args: tuple[Expr, ...]

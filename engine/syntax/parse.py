@@ -761,9 +761,10 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Call(str(ch[0]), (self._name(ch[1]),), ch[2], span=self._s(meta))
 
     def call_by(self, meta: Any, ch: list[Any]) -> ast.Call:
-        where = ch[2] if len(ch) == 5 else None
-        by, cap = self._name(ch[-2]), ch[-1]
-        return ast.Call(str(ch[0]), (self._name(ch[1]),), where, by, cap, span=self._s(meta))
+        function, over, *middle, cap = ch
+        where = next((c for c in middle if not isinstance(c, Token)), None)
+        by = next((self._name(c) for c in middle if isinstance(c, Token)), None)
+        return ast.Call(str(function), (self._name(over),), where, by, cap, span=self._s(meta))
 
     def _name(self, token: Token) -> ast.Name:
         line, column = token.line or 0, token.column or 0

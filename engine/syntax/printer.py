@@ -56,8 +56,10 @@ def expr_text(expr: ast.Expr) -> str:
             inner = ", ".join(expr_text(a) for a in args)
             if where is not None:
                 inner += f" where {expr_text(where)}"
-            if by is not None and cap is not None:
-                inner += f" by {by.name} capped {expr_text(cap)}"
+            if by is not None:
+                inner += f" by {by.name}"
+            if cap is not None:
+                inner += f" capped {expr_text(cap)}"
             return f"{function}({inner})"
         case ast.Lookup(table, keys):
             return f"{table}[{', '.join(expr_text(k) for k in keys)}]"
