@@ -45,7 +45,7 @@ from engine.checking.types import (
 )
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
-from engine.syntax.limits import MAX_CALLS
+from engine.syntax.limits import MAX_CALLS, MAX_SPAN
 from engine.syntax.parse import keywords
 from engine.syntax.visit import walk
 
@@ -775,6 +775,8 @@ def _check_window(ctx: Context, window: ast.Window) -> None:
     inside = (
         regime.first is None or (window.first is not None and window.first >= regime.first)
     ) and (regime.last is None or (window.last is not None and window.last <= regime.last))
+    if window.anchor is not None:
+        inside = _check_anchor(ctx, window.anchor)
     if not inside:
         ctx.error("window-years", f"window `{window.name}` reaches beyond the years of "
                   f"`{window.regime}`", window.span)  # fmt: skip
@@ -786,6 +788,21 @@ def _check_window(ctx: Context, window: ast.Window) -> None:
 
 def _members(spec: FieldSpec) -> frozenset[str] | None:
     return frozenset(spec.members) if spec.members is not None else None
+
+
+def _check_anchor(ctx: Context, anchor: ast.Anchor) -> bool:
+    """`years N before KIND`: a `facts` kind, and a span of 1 to MAX_SPAN years."""
+    kind = ctx.kinds.get(anchor.kind)
+    if kind is None:
+        ctx.error("unknown-name", f"unknown kind `{anchor.kind}`", anchor.span,
+                  did_you_mean(anchor.kind, ctx.kinds))  # fmt: skip
+    elif kind.facts is None:
+        ctx.error("type", f"a window counts back from the year of a `facts` kind's records; "
+                  f"`{anchor.kind}` is not one", anchor.span,
+                  f"declare it `facts {anchor.kind} {{ … }}`")  # fmt: skip
+    if not 0 < anchor.count <= MAX_SPAN:
+        ctx.error("window-years", f"a window spans 1 to {MAX_SPAN} years", anchor.span)
+    return True
 
 
 def _window_pool(summary: tree.Summary) -> Pool:

@@ -299,12 +299,31 @@ class Reporter:
             yield row
         for member in self.policy.members:
             for window, program, conditions in self.summaries[id(member)].windows:
-                if window.regime in used.get(id(member), ()):
+                for first, last, anchor in self._spans(window, member, years, used):
                     row = self.window_row(
-                        person, window, program, conditions, shown_by_year, traces
+                        person, window, program, conditions, shown_by_year, traces, first, last
                     )
+                    if anchor is not None:
+                        row["year"] = anchor
                     row["policy"], row["version"] = member.name, member.version
                     yield row
+
+    def _spans(
+        self, window: Any, member: Member, years: dict[int, Totals], used: dict[int, set[str]]
+    ) -> list[tuple[int | None, int | None, int | None]]:
+        """The years of a window's rows for a person: its own years, if the person has a
+        year in its regime; or, counted back from each year the person has a record of
+        its anchor kind in, those years (and that year)."""
+        anchor = window.anchor
+        if anchor is None:
+            ok = window.regime in used.get(id(member), ())
+            return [(window.first, window.last, None)] if ok else []
+        out: list[tuple[int | None, int | None, int | None]] = []
+        for year in sorted(years):
+            if years[year].get(facts.slot(anchor.kind)) and self.policy.member_for(year) is member:
+                last = year if anchor.through else year - 1
+                out.append((last - anchor.count + 1, last, year))
+        return out
 
     @staticmethod
     def _run(
@@ -341,12 +360,13 @@ class Reporter:
         conditions: dict[Any, Any],
         by_year: dict[int, dict[str, Any]],
         traces: list[Any] | None = None,
+        first: int | None = None,
+        last: int | None = None,
     ) -> dict[str, Any]:
         inside = [
             outcomes
             for year, outcomes in by_year.items()
-            if (window.first is None or year >= window.first)
-            and (window.last is None or year <= window.last)
+            if (first is None or year >= first) and (last is None or year <= last)
         ]
         env: dict[Any, Any] = {}
         for total in program.sums:

@@ -505,6 +505,17 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """`years 3 before application`: the `count` years before the year of each of a
+    person's records of `kind` (`through`: ending with that year)."""
+
+    count: int
+    kind: str
+    through: bool
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """A span of years summed up over a person's yearly summaries."""
 
@@ -515,6 +526,7 @@ class Window:
     label: str | None
     cite: Cite | None
     body: tuple[SummaryStatement, ...]
+    anchor: Anchor | None = None  # counted back from a record's year, not fixed years
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 

@@ -13,7 +13,14 @@ from typing import Any
 
 from engine.syntax import ast
 from engine.syntax.diagnostics import display_width
-from engine.syntax.printer import cell_text, credit_text, expr_text, quote, type_text
+from engine.syntax.printer import (
+    anchor_text,
+    cell_text,
+    credit_text,
+    expr_text,
+    quote,
+    type_text,
+)
 
 Line = tuple[int, str]  # (the source line it stands for, its text)
 INDENT = "    "
@@ -210,8 +217,9 @@ def declaration(decl: Any) -> list[Line]:
         case ast.Summary(regimes, label, cite, body):
             head = f"summary year in {', '.join(regimes)}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
-        case ast.Window(name, regime, first, last, label, cite, body):
-            head = f"window {quote(name)} in {regime} years {_years(first, last)}{_label(label)} {{"
+        case ast.Window(name, regime, first, last, label, cite, body, anchor):
+            span = _years(first, last) if anchor is None else anchor_text(anchor)
+            head = f"window {quote(name)} in {regime} years {span}{_label(label)} {{"
             return _summary(head, cite, body, line, end)
     raise AssertionError(decl)
 

@@ -695,7 +695,7 @@ class _ToAst(Transformer[Token, Any]):
         )
 
     def window(self, meta: Any, ch: list[Any]) -> ast.Window:
-        years = _of(_Years, ch)
+        years = _of(_Years, ch) or _Years(None, None)
         body = _all((ast.Let, ast.Show, ast.Requirement), ch)
         return ast.Window(
             _ESCAPE.sub(r"\1", ch[0][1:-1]),
@@ -705,8 +705,15 @@ class _ToAst(Transformer[Token, Any]):
             _label(ch),
             _of(ast.Cite, ch),
             body,
+            _of(ast.Anchor, ch),
             span=self._s(meta),
         )
+
+    def anchor_before(self, meta: Any, ch: list[Token]) -> ast.Anchor:
+        return ast.Anchor(self._year(ch[0]), str(ch[1]), False, span=self._s(meta))
+
+    def anchor_through(self, meta: Any, ch: list[Token]) -> ast.Anchor:
+        return ast.Anchor(self._year(ch[0]), str(ch[1]), True, span=self._s(meta))
 
     # changes to a base policy
     def override(self, meta: Any, ch: list[Any]) -> ast.Override:

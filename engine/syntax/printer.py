@@ -137,3 +137,8 @@ def credit_text(credit: ast.Credit) -> str:
         for p in credit.parts
     ]
     return "credit " + ", ".join(parts)
+
+
+def anchor_text(anchor: ast.Anchor) -> str:
+    """`3 before application`, `3 through promotion`."""
+    return f"{anchor.count} {'through' if anchor.through else 'before'} {anchor.kind}"

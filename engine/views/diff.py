@@ -394,7 +394,7 @@ def _people(old_rows: list[Any], new_rows: list[Any], shift: int) -> list[dict[s
     def key(row: dict[str, Any], back: int) -> tuple[Any, ...]:
         if row["scope"] == "year":
             return (row["person"], "year", row["year"] - back)
-        return (row["person"], "window", row["window"])
+        return (row["person"], "window", row["window"], row.get("year"))
 
     before = {key(r, 0): r for r in old_rows if r["scope"] != "error"}
     after = {key(r, shift): r for r in new_rows if r["scope"] != "error"}

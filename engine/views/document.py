@@ -291,6 +291,11 @@ class Document:
         for node in nodes:
             if isinstance(node, ast.Window):
                 years = f"{node.first or ''}..{node.last or ''}"
+                if node.anchor is not None:
+                    kind = self.symbols.kinds.get(node.anchor.kind)
+                    what = kind.label if kind is not None and kind.label else node.anchor.kind
+                    where = "（含当年）" if node.anchor.through else "之前"
+                    years = f"{what}所在年度{where}的 {node.anchor.count} 年"
                 head = f"年度区间 `{node.name}` {node.label or ''}（`{node.regime}`，{years}）"
             else:
                 head = f"年度汇总 {node.label or ''}（{'、'.join(node.regimes)}）"
