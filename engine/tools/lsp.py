@@ -150,7 +150,8 @@ def _declaration(symbols: Symbols, word: str) -> tuple[Any, str] | None:
     if word in symbols.kinds:
         k = symbols.kinds[word]
         fields = "、".join(f"`{f.name}`" for f in k.fields)
-        return k, f"**kind** `{word}` {k.label or ''}\n\nfields: {fields}"
+        what = "facts" if k.facts is not None else "kind"
+        return k, f"**{what}** `{word}` {k.label or ''}\n\nfields: {fields}"
     for table in (symbols.regimes, symbols.categories, symbols.reasons):
         if word in table:
             decl = table[word]
