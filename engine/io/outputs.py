@@ -212,12 +212,22 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     return cell
 
 
-def table(rows: Iterable[dict[str, Any]], columns: list[str], names: dict[str, str]) -> str:
-    """Rows as an aligned text table (wide characters count as two columns)."""
+def table(
+    rows: Iterable[dict[str, Any]],
+    columns: list[str],
+    names: dict[str, str],
+    words: dict[str, str] | None = None,
+) -> str:
+    """Rows as an aligned text table (wide characters count as two columns); `words`:
+    the labels of the reasons a `reasons.*` column gives."""
     grid = [[names.get(c, c) for c in columns]]
+    words = words or {}
     for row in rows:
         flat = flatten(row)
-        grid.append([_text(flat.get(c)) for c in columns])
+        grid.append([
+            words.get(v, v) if c.startswith("reasons.") and isinstance(v, str) else _text(v)
+            for c, v in ((c, flat.get(c)) for c in columns)
+        ])  # fmt: skip
     keep = [i for i in range(len(columns)) if any(r[i] for r in grid[1:])]
     grid = [[r[i] for i in keep] for r in grid]
     widths = [max(display_width(r[i]) for r in grid) for i in range(len(keep))]
@@ -228,6 +238,15 @@ def table(rows: Iterable[dict[str, Any]], columns: list[str], names: dict[str, s
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def reason_labels(policy: Decides) -> dict[str, str]:
+    """Each reason's label, by name (a reason without one is its name)."""
+    return {
+        name: reason.label or name
+        for m in policy.members
+        for name, reason in m.model.symbols.reasons.items()
+    }
 
 
 def _text(value: Any) -> str:

@@ -17,7 +17,15 @@ from engine import __version__
 from engine.assembly.inherit import years_text
 from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
-from engine.io.outputs import OUTPUTS, Writer, labels, report_columns, result_columns, table
+from engine.io.outputs import (
+    OUTPUTS,
+    Writer,
+    labels,
+    reason_labels,
+    report_columns,
+    result_columns,
+    table,
+)
 from engine.io.progress import Progress
 from engine.pipeline.policy import load
 from engine.running.coverage import Coverage
@@ -110,7 +118,7 @@ def _print_table(policy: Decides, rows: list[dict[str, Any]]) -> None:
         for c in report_columns(policy)
         if not c.startswith(("error.", "required")) and c not in hidden
     ]
-    print(table(summary, columns, names))
+    print(table(summary, columns, names, reason_labels(policy)))
     if errors:
         print()
         print(table(errors, ["id", "error.code", "error.field", "error.message"], names))

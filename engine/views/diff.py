@@ -16,6 +16,7 @@ from typing import Any
 from engine.assembly.grid import VALUE, Grid
 from engine.assembly.inherit import years_text
 from engine.running.protocol import Decides, Member
+from engine.running.values import value_text
 from engine.syntax import ast
 from engine.syntax.format import declaration
 from engine.syntax.printer import cell_text, expr_text, type_text
@@ -160,6 +161,13 @@ def _rules(
 
 def _fields(spec: Any) -> dict[str, str]:
     out = {}
+    if spec.facts is not None:  # what a year without one, or with several, means
+        facts = spec.facts
+        without = [f"not qualified {facts.missing_reason}"] if facts.missing_reason else []
+        without += [f"{name} = {value_text(value)}" for name, value in facts.defaults.items()]
+        several = " ".join(facts.several).replace("reason ", "not qualified ")
+        out["without"] = ", ".join(without) or "—"
+        out["several"] = several or "refused"
     for name, f in spec.fields.items():
         decl = f.decl
         optional = "optional " if f.optional and (decl is None or decl.optional) else ""
