@@ -35,8 +35,8 @@ def test_a_fact_record_is_explained_as_what_it_states() -> None:
 
 def test_a_person_year_without_its_fact_is_explained_with_the_reason() -> None:
     traces: list = []
-    rows = list(Reporter(FACTS).rows(enumerate([{"person": "p", "year": 2021,
-                                                  "kind": "course", "hours": 50}], 1), traces))  # fmt: skip
+    record = {"person": "p", "year": 2021, "kind": "course", "hours": 50}
+    rows = list(Reporter(FACTS).rows(enumerate([record], 1), traces))
     row, trace = traces[0]
     lines = FACTS.explainer().person_year(row, trace)
     assert rows[0]["reasons"] == {"staff": "no_title"}
@@ -46,10 +46,10 @@ def test_a_person_year_without_its_fact_is_explained_with_the_reason() -> None:
 def test_credit_to_a_year_no_policy_covers_is_explained_as_dropped() -> None:
     record = {"kind": "project", "year": 2022, "first": 2022, "last": 2024}
     text = CREDIT.explainer().text(CREDIT.explain(record))
-    assert (
-        "分记到各年度：2022 年度 40 学时，2023 年度 40 学时，2024 年度 40 学时（该年度没有适用的政策，不计入）"
-        in text
+    parts = (
+        "2022 年度 40 学时，2023 年度 40 学时，2024 年度 40 学时（该年度没有适用的政策，不计入）"
     )
+    assert "分记到各年度：" + parts in text
 
 
 def test_the_document_says_what_a_missing_or_doubled_fact_means() -> None:
