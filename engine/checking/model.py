@@ -61,6 +61,8 @@ class TableSpec:
     brackets: list[tuple[Interval, Any]] = field(default_factory=list)
     bracket_spans: list[ast.Span] = field(default_factory=list)  # each bracket's row
     cite: ast.Cite | None = None
+    # a changed cell's own citation (a cell key, or a bracket's index), where it has one
+    cell_cites: dict[Any, ast.Cite] = field(default_factory=dict)
     span: ast.Span | None = None
     key_name: str | None = None  # a bracket table's key, for messages
 

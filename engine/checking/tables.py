@@ -2,8 +2,9 @@
 
 Input: an `ast.Table` and the policy's symbols. Output: a `TableSpec` (cells keyed by
 canonical members, or number brackets in order) and diagnostics: unknown or repeated
-headers, rows whose length differs from the header, values of the wrong type, and
-brackets that overlap or leave a gap between them.
+headers, rows whose length differs from the header, values of the wrong type,
+brackets that overlap or leave a gap between them, and rows that split a base's bracket
+row without covering exactly its range.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from engine.checking.types import BOOL, INT, NUMBER, TEXT, Interval, Ty, gaps, o
 from engine.syntax import ast
 from engine.syntax.ast import header_word
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
+from engine.syntax.printer import cell_text
 
 SCALAR_TYPES = {"int": INT, "number": NUMBER, "bool": BOOL, "text": TEXT}
 
@@ -88,16 +90,22 @@ class _TableBuilder:
                 )
                 continue
             seen[key] = row
-            for column, cell in zip(columns, row.cells[1:], strict=True):
+            cites = row.cites or (None,) * len(columns)
+            for column, cell, cite in zip(columns, row.cells[1:], cites, strict=True):
                 value = self._value(cell, value_type)
                 if value is _HOLE or column is None:
                     continue
+                where = len(spec.brackets) if spec.is_bracket else key
+                if len(key_types) == 2:
+                    where = (key, column)
+                if cite is not None:
+                    spec.cell_cites[where] = cite
                 if spec.is_bracket:
                     spec.brackets.append((key, value))
                     spec.bracket_spans.append(row.span)
                 else:
-                    spec.cells[(key, column) if len(key_types) == 2 else key] = value
-        if spec.is_bracket:
+                    spec.cells[where] = value
+        if spec.is_bracket and not self._check_splits(seen, key_types[0] == INT):
             self._check_brackets(seen, key_types[0] == INT)
         return spec if not self.diags else None
 
@@ -175,6 +183,36 @@ class _TableBuilder:
         self.error("type", f"this cell must be {ty}", cell.span)
         return _HOLE
 
+    def _check_splits(self, rows: dict[Interval, ast.Row], integer: bool) -> bool:
+        """Rows that replace a base's row cover its range exactly; whether any did not."""
+        x = self.table.keys[0].name or "the key"
+        groups: dict[ast.Bracket, list[Interval]] = {}
+        for key, row in rows.items():
+            if row.splits is not None:
+                groups.setdefault(row.splits, []).append(key)
+        before = len(self.diags)
+        for old, parts in groups.items():
+            whole = Interval(old.low, old.low_closed, old.high, old.high_closed)
+            written = cell_text(old)
+            for part in parts:
+                for extra in gaps(part, [whole], integer):
+                    self.error(
+                        "split-range",
+                        f"this row ({part.describe(x)}) reaches beyond the row `{written}` it "
+                        f"replaces: {extra.describe(x)} is not part of it",
+                        rows[part].cells[0].span,
+                        f"the rows replacing `{written}` lie within it",
+                    )
+            for missing in gaps(whole, parts, integer):
+                after = [p for p in parts if _starts_after(p, missing)]
+                self.error(
+                    "split-range",
+                    f"the rows replacing `{written}` leave {missing.describe(x)} uncovered",
+                    rows[after[0] if after else parts[-1]].cells[0].span,
+                    f"the rows replacing `{written}` cover all of it; add a row for the rest",
+                )
+        return len(self.diags) > before
+
     def _check_brackets(self, rows: dict[Interval, ast.Row], integer: bool) -> None:
         x = self.table.keys[0].name or "the key"
         ordered = sorted(rows, key=lambda b: (b.low is not None, b.low or 0, not b.low_closed))
@@ -202,6 +240,10 @@ class _TableBuilder:
 
 
 _HOLE = object()
+
+
+def _starts_after(piece: Interval, gap: Interval) -> bool:
+    return piece.low is not None and gap.high is not None and piece.low >= gap.high
 
 
 def _values(n: int) -> str:

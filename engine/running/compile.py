@@ -447,13 +447,18 @@ class Compiler:
         table = self.model.tables[e.table]
         keys = [self.expr(k, regime, cite) for k in e.keys]
         step_cite = cite_for(table.cite, regime, cite)
+        cites = {k: cite_for(c, regime, step_cite) for k, c in table.cell_cites.items()}
         if table.is_bracket:
-            return self._bracket(table, keys[0], step_cite)
+            return self._bracket(table, keys[0], [cites.get(n, step_cite) for n in
+                                                  range(len(table.brackets))])  # fmt: skip
         name = e.table
-        # each cell's step, made once
+        # each cell's step, made once, citing the cell's own clause if a change gave it one
         cells = {
             key: Step(
-                ("lookup", name, key), step=f"{name}[{_key_text(key)}]", cite=step_cite, value=value
+                ("lookup", name, key),
+                step=f"{name}[{_key_text(key)}]",
+                cite=cites.get(key, step_cite),
+                value=value,
             )
             for key, value in table.cells.items()
         }
@@ -495,7 +500,7 @@ class Compiler:
 
         return covered
 
-    def _bracket(self, table: TableSpec, f: Fn, step_cite: str) -> Fn:
+    def _bracket(self, table: TableSpec, f: Fn, row_cites: list[str]) -> Fn:
         name = table.name
         rows = [(within(interval), value, interval) for interval, value in table.brackets]
         made: dict[Any, Step] = {}
@@ -518,7 +523,7 @@ class Compiler:
                 found = Step(
                     ("lookup", name, key),
                     step=f"{name}[{value_text(key)}]",
-                    cite=step_cite,
+                    cite=row_cites[row],
                     value=rows[row][1],
                 )
                 if len(made) < CACHE_LIMIT:

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.assembly.inherit import years_text
+from engine.assembly.inherit import gap_text, years_text
 from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
 from engine.io.outputs import OUTPUTS, RESULT_COLUMNS, Writer, labels, report_columns, table
 from engine.io.progress import Progress
 from engine.pipeline.policy import load
+from engine.pipeline.policyset import PolicySet
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps, pretty
 from engine.running.protocol import Decides
@@ -141,7 +142,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return OK
     for member in policy.members:
         model = member.model
-        base = f", extends {member.lineage.base}" if member.lineage else ""
+        lineage = member.lineage
+        base = f", extends {lineage.base}" if lineage else ""
+        if lineage is not None and lineage.gap is not None:
+            base += f" after a gap of {gap_text(lineage.gap)}"
         head = name if member is policy else f"{member.name} {member.version}"
         print(
             f"{head}: ok — {_count(member.sources, 'file')}{base}, "
@@ -149,7 +153,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{_count(model.tables, 'table')}, {_count(model.rules, 'rule')}"
         )
     if len(policy.members) > 1:
-        print(f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}")
+        gaps = "".join(f"; {gap}" for gap in policy.gaps()) if isinstance(policy, PolicySet) else ""
+        print(
+            f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}{gaps}"
+        )
     return OK
 
 
