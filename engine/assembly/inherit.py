@@ -62,6 +62,7 @@ class Lineage:
     base_version: str
     base_years: tuple[int | None, int | None]
     gap: tuple[int, int] | None = None  # the declared years between the base's and its own
+    files: tuple[str, ...] = ()  # the policy's own files, where its changes are written
     changes: list[Change] = field(default_factory=list)
     marks: dict[Key, str] = field(default_factory=dict)  # key -> override | extend | add
     old_cells: dict[ast.Span, str] = field(default_factory=dict)  # a new cell's place -> old text

@@ -63,6 +63,7 @@ class TableSpec:
     cite: ast.Cite | None = None
     # a changed cell's own citation (a cell key, or a bracket's index), where it has one
     cell_cites: dict[Any, ast.Cite] = field(default_factory=dict)
+    cell_spans: dict[Any, ast.Span] = field(default_factory=dict)  # each cell, as written
     span: ast.Span | None = None
     key_name: str | None = None  # a bracket table's key, for messages
 

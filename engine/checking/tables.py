@@ -105,6 +105,7 @@ class _TableBuilder:
                     spec.bracket_spans.append(row.span)
                 else:
                     spec.cells[where] = value
+                    spec.cell_spans[where] = cell.span
         if spec.is_bracket and not self._check_splits(seen, key_types[0] == INT):
             self._check_brackets(seen, key_types[0] == INT)
         return spec if not self.diags else None

@@ -484,10 +484,11 @@ class Compiler:
 
     def _covered_cells(self, table: TableSpec, cells: dict[Any, Step], f: Fn, g: Fn | None) -> Fn:
         assert self.coverage is not None
-        hits, where = self.coverage.hits, place(table.span)  # type: ignore[arg-type]
+        hits, spans = self.coverage.hits, table.cell_spans
         marks = {
             key: self.coverage.declare(
-                where, f"[{_key_text(key)}]", f"table `{table.name}` cell [{_key_text(key)}]"
+                place(spans[key]), f"[{_key_text(key)}]",
+                f"table `{table.name}` cell [{_key_text(key)}]",
             )
             for key in cells
         }  # fmt: skip

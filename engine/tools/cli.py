@@ -181,6 +181,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [_cases(here)]
     if args.min is not None and not args.coverage:
         raise InputError("`--min` goes with `--coverage`")
+    if args.changes and not args.coverage:
+        raise InputError("`--changes` goes with `--coverage`")
     coverage = Coverage() if args.coverage else None
     default = Path(args.policy) if args.policy else here.policy
     cache = PolicyCache(coverage, default)
@@ -198,12 +200,15 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"FAIL {text}")
     status = USAGE if broken else OK if failed == 0 and passed > 0 else FAILED
     if coverage is not None:
+        if args.changes:
+            coverage = coverage.within(cache.changed_files())
         for where, what in coverage.missed():
             print(f"not reached: {_relative(where)}: {what}")
         covered = len(coverage.items) - len(coverage.missed())
+        changes = " written by the changes of a policy that extends another" if args.changes else ""
         print(
             f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
-            "rule branches, table cells and summaries)"
+            f"rule branches, table cells and summaries{changes})"
         )
         if args.min is not None and coverage.percent < args.min:
             print(f"coverage is below the minimum of {args.min:g}%")
@@ -605,6 +610,12 @@ def parser() -> argparse.ArgumentParser:
         "--coverage",
         action="store_true",
         help="list rule branches, table cells and summaries no case reached",
+    )
+    p.add_argument(
+        "--changes",
+        action="store_true",
+        help="with --coverage: count only what the own files of a policy that extends "
+        "another declare (its changes)",
     )
     p.add_argument("--min", type=float, metavar="PCT", help="with --coverage: fail below PCT%%")
     return top
