@@ -144,8 +144,11 @@ def cites(policy: engine.Policy, **fields: object) -> list[tuple[str, str]]:
 
 
 def test_a_changed_cell_cites_its_own_clause(tmp_path: Path) -> None:
-    child = build(tmp_path, 'override table t[高, first] = 7 cite "新§2"\n'
-                  'override table t cite "新§2(2)" {\n| 级别 | 二等 |\n| 低 | 5 |\n}\n')  # fmt: skip
+    child = build(
+        tmp_path,
+        'override table t[高, first] = 7 cite "新§2"\n'
+        'override table t cite "新§2(2)" {\n| 级别 | 二等 |\n| 低 | 5 |\n}\n',
+    )
     assert ("t[high, first]", "新§2") in cites(child)
     assert ("t[low, second]", "新§2(2)") in cites(child, level="low", tier="second")
     assert ("t[high, second]", "§2") in cites(child, tier="second")  # unchanged: the table's
@@ -180,7 +183,8 @@ def test_a_policy_built_on_an_amendment_keeps_its_cells_cites(tmp_path: Path) ->
 def test_split_a_bracket_row_in_one_override(tmp_path: Path) -> None:
     child = build(tmp_path, 'override table b[>= 5] = {\n| [5, 9) | 20 |\n| >= 9 | 40 |\n}'
                   ' cite "新§3"\n')  # fmt: skip
-    assert [amount(child, n=n) for n in (4, 5, 8, 9, 100)] == [8 + x + 1 for x in (10, 20, 20, 40, 40)]
+    expected = [8 + x + 1 for x in (10, 20, 20, 40, 40)]
+    assert [amount(child, n=n) for n in (4, 5, 8, 9, 100)] == expected
     assert ("b[9]", "新§3") in cites(child, n=9) and ("b[4]", "§3") in cites(child, n=4)
     [split] = [c for c in child.lineage.changes if c.what == "split"]
     assert (split.name, split.old, split.new) == ("b[>= 5]", "20", "[5, 9): 20；>= 9: 40")

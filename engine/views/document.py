@@ -236,7 +236,8 @@ class Document:
     def _changed(self, cell: ast.Cell, cite: ast.Cite | None) -> str:
         """A grid cell, with its base value if this policy changed it and its own cite."""
         old = self.lineage.old_cells.get(cell.span) if self.lineage else None
-        notes = ([f"原 {old}"] if old is not None else []) + ([f"依据 {_cite(cite)}"] if cite else [])
+        notes = [f"原 {old}"] if old is not None else []
+        notes += [f"依据 {_cite(cite)}"] if cite else []
         return _cell(cell) + (f"（{'；'.join(notes)}）" if notes else "")
 
     def _functions(self) -> list[Block]:
