@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.assembly.grid import Grid, GridError
+from engine.assembly.grid import VALUE, Grid, GridError
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
 from engine.syntax.printer import cell_text, expr_text
@@ -357,6 +357,16 @@ class _Merge:
         grid = Grid(table, enums)
         seen: dict[Any, ast.Span] = {}
         for node in self.cells[table.name]:
+            split = (node.key, VALUE) if isinstance(node, ast.RowSplit) else None
+            if split in seen:
+                at = seen[split]
+                self.error(
+                    "override-conflict",
+                    f"`{table.name}[{cell_text(node.key)}]` is changed and also split",
+                    node.span,
+                    f"it is already changed at {at.file}:{at.line}; keep one of the two",
+                )
+                continue
             try:
                 changed = _apply(grid, node)
             except GridError as error:
