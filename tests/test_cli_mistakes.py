@@ -80,6 +80,19 @@ def test_a_missing_case_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None
 def test_min_without_coverage_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", "--min", "80"]) == 2
     assert "`--min` goes with `--coverage`" in capsys.readouterr().err
+    assert main(["test", "--changes"]) == 2
+    assert "`--changes` goes with `--coverage`" in capsys.readouterr().err
+
+
+def test_coverage_of_an_amendments_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = ROOT / "policies" / "examples" / "binzhou-2023-amendment" / "cases"
+    assert main(["test", str(cases), "--coverage", "--changes", "--min", "100"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2] == (
+        "coverage: 100.0% (5 of 5 rule branches, table cells and summaries written by the "
+        "changes of a policy that extends another)"
+    )
+    assert out[-1].startswith("8 passed, 0 failed — ")
 
 
 def test_a_failing_expectation_shows_the_records_error(

@@ -14,6 +14,7 @@ from engine.views.diffout import text
 ROOT = Path(__file__).resolve().parent.parent
 BINZHOU = ROOT / "policies" / "binzhou"
 DRAFT = ROOT / "policies" / "examples" / "binzhou-2022-draft"
+AMENDMENT = ROOT / "policies" / "examples" / "binzhou-2023-amendment"
 SAVED = ROOT / "docs" / "examples" / "diff-binzhou-2022-draft.txt"
 RECORDS = ROOT / "examples" / "unit-2021.jsonl"
 
@@ -48,6 +49,36 @@ def test_the_structure_of_the_2022_draft(policies: tuple[engine.Policy, engine.P
     assert structure["regimes"][0] == {"what": "policy", "name": "years", "change": "changed",
                                        "old": "..2021", "new": "2022.."}  # fmt: skip
     assert structure["enums"] == [] and structure["summaries"] == []
+
+
+def test_the_structure_of_the_2023_amendment_after_a_gap() -> None:
+    structure = diff(engine.load(BINZHOU), engine.load(AMENDMENT))["structure"]
+    assert structure["regimes"][:2] == [
+        {"what": "policy", "name": "years", "change": "changed", "old": "..2021", "new": "2023.."},
+        {"what": "policy", "name": "gap", "label": "两套政策都不适用的年度", "change": "added",
+         "new": "2022"},
+    ]  # fmt: skip
+    achievements, abroad = structure["tables"]
+    assert achievements["cells"] == [
+        {"row": "provincial", "column": "first", "old": "35", "new": "38",
+         "cite": "2023 通知 附件一(二)"},
+        {"row": "national", "column": "second", "old": "35", "new": "38",
+         "cite": "2023 通知 附件一(二)2"},
+        {"row": "national", "column": "third", "old": "30", "new": "33",
+         "cite": "2023 通知 附件一(二)2"},
+    ]  # fmt: skip
+    assert abroad["cells"] == [
+        {"row": "[4, 6)", "column": None, "old": "35", "new": "35", "split": ">= 4",
+         "cite": "2023 通知 附件一(一)"},
+        {"row": ">= 6", "column": None, "old": "35", "new": "40", "split": ">= 4",
+         "cite": "2023 通知 附件一(一)"},
+    ]  # fmt: skip
+    assert abroad["grid"]["rows"][4:] == [["[4, 6)（拆自 >= 4）", "35"],
+                                          [">= 6（拆自 >= 4）", "35 → 40"]]  # fmt: skip
+    lines = text(diff(engine.load(BINZHOU), engine.load(AMENDMENT))).splitlines()
+    assert "  + policy gap（两套政策都不适用的年度） = 2022" in lines
+    assert "      [provincial, first] 依据 2023 通知 附件一(二)" in lines
+    assert "      [>= 6] 依据 2023 通知 附件一(一)" in lines
 
 
 def test_a_policy_against_itself(policies: tuple[engine.Policy, engine.Policy]) -> None:

@@ -90,3 +90,15 @@ def test_cli_explain_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert first["amount"] == 20 and first["steps"][-1]["cite"] == "附件一(四)"
     assert second["error"]["code"] == "no_policy_in_force"
+
+
+def test_a_changed_cell_is_explained_with_its_own_cite() -> None:
+    amendment = engine.load(ROOT / "policies" / "examples" / "binzhou-2023-amendment")
+    record = {"kind": "overseas", "year": 2023, "months": 7}
+    explanation = amendment.explain(record)
+    assert [(s["text"], s["cite"]) for s in explanation["steps"]] == [
+        ("查「考察留学学时」：7 → 40", "2023 通知 附件一(一)"),
+        ("结果：40 学时（abroad_hours[months]）", "附件一(一)"),
+    ]
+    text = amendment.explainer().text(explanation)
+    assert "查「考察留学学时」：7 → 40  [2023 通知 附件一(一)]" in text

@@ -11,6 +11,8 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]
 DRAFT = Path(__file__).parent.parent / "policies" / "examples" / "binzhou-2022-draft" / "cases"
 DRAFT_CASES = [case for path in sorted(DRAFT.glob("*.yaml")) for case in read_cases(path)]
+AMENDMENT = DRAFT.parent.parent / "binzhou-2023-amendment" / "cases"
+AMENDMENT_CASES = [c for path in sorted(AMENDMENT.glob("*.yaml")) for c in read_cases(path)]
 POLICIES = PolicyCache()
 
 
@@ -27,6 +29,32 @@ def test_the_2022_draft_golden_case(case) -> None:
     """The worked example's own cases: the draft alone, and with 2021 as a policy set."""
     outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
     assert outcome.passed, outcome.describe()
+
+
+@pytest.mark.parametrize(
+    "case", AMENDMENT_CASES, ids=[f"2023-amendment:{c.file.stem}:{c.line}" for c in AMENDMENT_CASES]
+)
+def test_the_2023_amendment_golden_case(case) -> None:
+    """The amendment after a gap: alone, and with 2021 as a policy set."""
+    outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
+    assert outcome.passed, outcome.describe()
+
+
+def test_the_2023_amendment_cases_reach_every_change() -> None:
+    """`rules test --coverage --changes`: every cell, row and branch its own files write."""
+    coverage = Coverage()
+    cache = PolicyCache(coverage)
+    for case in AMENDMENT_CASES:
+        assert run_case(case, cache.get(case.policy_path, case.params)).passed
+    changes = coverage.within(cache.changed_files())
+    assert sorted(what for _, what in changes.items.values()) == [
+        "table `abroad_hours` row months >= 4 and months < 6",
+        "table `abroad_hours` row months >= 6",
+        "table `achievements` cell [national, second]",
+        "table `achievements` cell [national, third]",
+        "table `achievements` cell [provincial, first]",
+    ]
+    assert changes.missed() == [] and changes.percent == 100.0
 
 
 def test_golden_cases_are_many() -> None:

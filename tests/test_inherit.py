@@ -138,6 +138,90 @@ def test_override_a_bracket_row(tmp_path: Path) -> None:
     assert amount(child, n=4) == 8 + 10 + 1
 
 
+def cites(policy: engine.Policy, **fields: object) -> list[tuple[str, str]]:
+    record = {"kind": "k", "year": 2022, "level": "high", "tier": "first", "n": 1, **fields}
+    return [(s["step"], s["cite"]) for s in policy.evaluate(record)["trace"]]
+
+
+def test_a_changed_cell_cites_its_own_clause(tmp_path: Path) -> None:
+    child = build(
+        tmp_path,
+        'override table t[高, first] = 7 cite "新§2"\n'
+        'override table t cite "新§2(2)" {\n| 级别 | 二等 |\n| 低 | 5 |\n}\n',
+    )
+    assert ("t[high, first]", "新§2") in cites(child)
+    assert ("t[low, second]", "新§2(2)") in cites(child, level="low", tier="second")
+    assert ("t[high, second]", "§2") in cites(child, tier="second")  # unchanged: the table's
+    assert ("b[1]", "§3") in cites(child)
+    [first, second] = [c for c in child.lineage.changes if c.what == "cell"]
+    assert (first.name, first.old, first.new) == ("t[high, first]", "4", "7")
+    assert first.cite is not None and first.cite.keys == ((None, "新§2"),)
+    assert second.cite is not None and second.cite.keys == ((None, "新§2(2)"),)
+    text = markdown(Document(child).blocks())
+    assert "| 改动 | 表格单元 | `t[high, first]` | 4 | 7 | 新§2 | child.rules:3 |" in text
+    assert "| 高 | 7（原 4；依据 新§2） | 3 |" in text
+    assert "| 低 | 2 | 5（原 1；依据 新§2(2)） |" in text
+
+
+def test_a_policy_built_on_an_amendment_keeps_its_cells_cites(tmp_path: Path) -> None:
+    build(tmp_path, 'override table t[高, first] = 7 cite "新§2"\n')
+    (tmp_path / "top").mkdir()
+    (tmp_path / "top" / "top.rules").write_text(
+        'policy top extends "../child" years 2024..\noverride table t[低, first] = 6\n'
+        'override table b[>= 5] = {\n| [5, 9) | 30 |\n| >= 9 | 40 |\n} cite "顶§3"\n',
+        encoding="utf-8",
+    )  # fmt: skip
+    top = engine.load(tmp_path / "top")
+    record = {"kind": "k", "year": 2024, "level": "high", "tier": "first", "n": 9}
+    steps = [(s["step"], s["cite"], s["value"]) for s in top.evaluate(record)["trace"]]
+    assert ("t[high, first]", "新§2", 7) in steps and ("b[9]", "顶§3", 40) in steps
+    record = {**record, "level": "low", "n": 0}
+    steps = [(s["step"], s["cite"], s["value"]) for s in top.evaluate(record)["trace"]]
+    assert ("t[low, first]", "§2", 6) in steps and ("b[0]", "§3", 10) in steps
+
+
+def test_split_a_bracket_row_in_one_override(tmp_path: Path) -> None:
+    child = build(tmp_path, 'override table b[>= 5] = {\n| [5, 9) | 20 |\n| >= 9 | 40 |\n}'
+                  ' cite "新§3"\n')  # fmt: skip
+    expected = [8 + x + 1 for x in (10, 20, 20, 40, 40)]
+    assert [amount(child, n=n) for n in (4, 5, 8, 9, 100)] == expected
+    assert ("b[9]", "新§3") in cites(child, n=9) and ("b[4]", "§3") in cites(child, n=4)
+    [split] = [c for c in child.lineage.changes if c.what == "split"]
+    assert (split.name, split.old, split.new) == ("b[>= 5]", "20", "[5, 9): 20；>= 9: 40")
+    rows = [r.cells[0] for r in child.model.symbols.tables["b"].rows[1:]]
+    assert [r.low for r in rows] == [0, 5, 9]  # in the old row's place
+    text = markdown(Document(child).blocks())
+    assert "| [5, 9)（由 >= 5 拆分） | 20（依据 新§3） |" in text
+    assert "| >= 9（由 >= 5 拆分） | 40（原 20；依据 新§3） |" in text
+    assert "| 改动 | 拆分的表格行 | `b[>= 5]` | 20 | [5, 9): 20；>= 9: 40 | 新§3 |" in text
+
+
+def test_an_amendment_after_a_gap(tmp_path: Path, capsys) -> None:
+    from engine.tools.cli import main
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "base.rules").write_text(BASE, encoding="utf-8")
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "child.rules").write_text(
+        'policy child extends "../base" years 2024.. gap 2022..2023\n' + LATE_ON,
+        encoding="utf-8",
+    )
+    child = engine.load(tmp_path / "child")
+    assert child.lineage is not None and child.lineage.gap == (2022, 2023)
+    assert amount(child, year=2024) == 4 * 2 + 10 + 1
+    with pytest.raises(engine.RecordError) as caught:
+        amount(child, year=2023)
+    assert caught.value.message == (
+        "no rule of policy `child` is in force for `year` 2023; it covers: late 2024..; "
+        "2022–2023 is the gap that `child` (2024..) leaves after its base `base` "
+        "(2018..2021): neither decides it"
+    )
+    text = markdown(Document(child).blocks())
+    assert "适用 2024..。2022–2023 年度是两套政策之间的空档（`gap 2022..2023`）" in text
+    assert main(["check", str(tmp_path / "child")]) == 0
+    assert "extends base after a gap of 2022..2023, years 2024.." in capsys.readouterr().out
+
+
 def test_override_a_whole_table_keeps_its_label_and_cite(tmp_path: Path) -> None:
     child = build(
         tmp_path,
@@ -280,9 +364,9 @@ def test_the_document_shows_what_is_inherited_and_what_changed(tmp_path: Path) -
     )  # fmt: skip
     text = markdown(Document(child).blocks())
     assert "本政策以 `base`" in text and "适用 2022.." in text
-    assert "| 改动 | 表格单元 | `t[high, first]` | 4 | 7 | child.rules:3 |" in text
-    assert "| 改动 | 参数 | `bonus` | 1 | 5 | child.rules:4 |" in text
-    assert "| 新增 | 记录种类 | `new` |   | x | child.rules:5 |" in text
+    assert "| 改动 | 表格单元 | `t[high, first]` | 4 | 7 |   | child.rules:3 |" in text
+    assert "| 改动 | 参数 | `bonus` | 1 | 5 |   | child.rules:4 |" in text
+    assert "| 新增 | 记录种类 | `new` |   | x |   | child.rules:5 |" in text
     assert "| 高 | 7（原 4） | 3 |" in text
     assert "### `t` 表 【改动】" in text
     assert "### `b` 分段\n" in text  # inherited as is: no mark

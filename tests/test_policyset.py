@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BINZHOU = ROOT / "policies" / "binzhou"
 DRAFT = ROOT / "policies" / "examples" / "binzhou-2022-draft"
 SET_FILE = ROOT / "policies" / "examples" / "binzhou-2021-2022.yaml"
+GAP_SET = ROOT / "policies" / "examples" / "binzhou-2021-2023.yaml"
 PAPER = {"kind": "paper", "venue": "cn_serial", "words": 3000, "authors": 4, "position": 4}
 
 
@@ -108,6 +109,31 @@ def test_a_year_no_policy_covers(tmp_path: Path) -> None:
     assert caught.value.message == (
         "no policy is in force for `year` 2017; the policies cover: `a` 2018..2019, `b` 2020.."
     )
+
+
+def test_a_gap_an_amendment_declares_is_decided_by_neither(capsys) -> None:
+    policies = engine.load(GAP_SET)
+    award = {"kind": "award", "level": "provincial", "tier": "first", "rank": 1, "person": "p"}
+    assert policies.evaluate({**award, "year": 2021})["amount"] == 35
+    assert policies.evaluate({**award, "year": 2023})["amount"] == 38
+    with pytest.raises(engine.RecordError) as caught:
+        policies.evaluate({**award, "year": 2022})
+    assert caught.value.code == "no_policy_in_force"
+    assert caught.value.message == (
+        "no policy is in force for `year` 2022; the policies cover: `binzhou` ..2021, "
+        "`binzhou_2023` 2023..; 2022 is the gap that `binzhou_2023` (2023..) leaves after its "
+        "base `binzhou` (..2021): neither decides it"
+    )
+    rows = policies.report([{**award, "year": y, "id": str(y)} for y in (2021, 2022, 2023)])
+    assert [(r["scope"], r.get("year"), r.get("id")) for r in rows] == [
+        ("year", 2021, None),
+        ("year", 2023, None),
+        ("error", None, "2022"),
+    ]
+    assert main(["check", str(GAP_SET)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "extends binzhou after a gap of 2022, years 2023.." in out[1]
+    assert out[-1].endswith(": ok — 2 policies, years ..; gap 2022 (declared by `binzhou_2023`)")
 
 
 def test_overlapping_policies_do_not_load(tmp_path: Path) -> None:

@@ -118,3 +118,43 @@ def test_explain_says_why_a_reasoned_hole_is_not_counted(folder: Path) -> None:
     beyond = engine.load(folder).explain(project("provincial", "member", 2))
     assert beyond["reason"] == "unlisted"
     assert beyond["steps"][0]["value"] == "not counted: unlisted"
+
+
+LIST_CITES = Path(__file__).parent / "language" / "override-table-list-cite"
+
+
+def test_changed_entries_are_coverage_items_in_the_changing_file() -> None:
+    coverage = Coverage()
+    engine.load(LIST_CITES, coverage=coverage)
+    own = str(LIST_CITES / "policy.rules")
+    changed = sorted(
+        (int(where.split(":")[-2]), what)
+        for where, what in coverage.items.values()
+        if where.rsplit(":", 2)[0] == own
+    )
+    assert changed == [
+        (7, "table `hours` cell [national × host × rank 1]"),
+        (10, "table `hours` cell [national × member × rank >= 2 and rank <= 5]"),
+        (14, "table `hours` cell [provincial × member × rank 2]"),
+        (16, "table `award` cell [national × rank >= 4]"),
+        (18, "table `abroad` row months >= 4 and months < 6"),
+        (19, "table `abroad` row months >= 6"),
+    ]
+
+
+def test_doc_and_diff_show_a_list_rows_own_cite() -> None:
+    child = engine.load(LIST_CITES)
+    document = markdown(Document(child).blocks())
+    assert "| 国家级 | 主持人 | 1 | 45（原 40；依据 新§1(1)） |" in document
+    assert "| 省部级 | 参与人 | 2 | 10（依据 新§1(3)） |" in document
+    assert "| [4, 6)（由 >= 4 拆分） | —（不满规定月数）（原 20；依据 新§3） |" in document
+    base = engine.load(LIST_CITES / "base")
+    tables = {t["name"]: t for t in diff(base, child)["structure"]["tables"]}
+    assert tables["hours"]["cells"][0] == {
+        "row": "national, host, 1",
+        "column": None,
+        "old": "40",
+        "new": "45",
+        "cite": "新§1(1)",
+    }
+    assert [c.get("split") for c in tables["abroad"]["cells"]] == [">= 4", ">= 4"]

@@ -116,6 +116,7 @@ def assemble(
     everything = {**base.sources, **sources}
     if found:
         raise PolicyError(found, everything)
+    lineage.files = tuple(m.file for m in modules)
     return Assembly(
         declarations,
         base.modules + modules,

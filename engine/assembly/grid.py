@@ -1,11 +1,13 @@
 """A table's cells keyed by what its rows and columns mean, for changing them.
 
 Input: an `ast.Table` and the enums its keys name. Output: the table with cells
-changed (`override`) or rows and columns added (`extend`), each change reported as
-(where, old cell or None, new cell). A grid (two keys) has rows and columns; a list (one
-key, or three and more) has rows keyed by one cell per key and one column of values. A
-header may name a member by name or label and a number key is matched as written
-(`>= 4`, `[1, 2)`), so a change reads like the table.
+changed (`override`), a bracket row split into several, or rows and columns added
+(`extend`), each change reported as (where, old cell or None, new cell). A grid (two
+keys) has rows and columns; a list (one key, or three and more) has rows keyed by one
+cell per key and one column of values. A header may name a member by name or label and
+a number key is matched as written (`>= 4`, `[1, 2)`), so a change reads like the table.
+A change's own `cite` goes with the cells it sets (`Row.cites`); whether a split's rows
+cover the row they replace is the checker's (`Row.splits`).
 """
 
 from __future__ import annotations
@@ -47,13 +49,20 @@ class Grid:
             self.columns[VALUE] = cells[self.width] if len(cells) > self.width else self.title
         self.rows: dict[Any, tuple[tuple[ast.Cell, ...], ast.Span]] = {}  # key -> cells, span
         self.cells: dict[Where, ast.Cell] = {}
+        self.cites: dict[Where, ast.Cite] = {}  # a cell's own citation, where it has one
+        self.splits: dict[Any, ast.Bracket] = {}  # a new row -> the row it is part of
+        self.split_away: dict[Any, ast.Span] = {}  # a split row -> the change splitting it
         self.added_by: dict[Any, ast.Span] = {}  # a new row or column -> the change adding it
+        self.bracket = len(table.keys) == 1 and table.keys[0].type in ("int", "number")
         columns = list(self.columns)
         for row in rows:
             key = self._row_key(row.cells[: self.width], check=False)
             self.rows.setdefault(key, (row.cells[: self.width], row.span))
             for column, cell in zip(columns, row.cells[self.width :], strict=False):
                 self.cells.setdefault((key, column), cell)
+            for column, cite in zip(columns, row.cites, strict=False):
+                if cite is not None:
+                    self.cites.setdefault((key, column), cite)
 
     @property
     def is_grid(self) -> bool:
@@ -99,8 +108,11 @@ class Grid:
         return f"[{', '.join(texts)}]"
 
     # ── changes ────────────────────────────────────────────────────────────
-    def apply(self, rows: tuple[ast.Row, ...], adds: bool) -> list[tuple[Where, Any, ast.Cell]]:
-        """Set the cells a grid of changes names (its first row is its header)."""
+    def apply(
+        self, rows: tuple[ast.Row, ...], adds: bool, cite: ast.Cite | None = None
+    ) -> list[tuple[Where, Any, ast.Cell]]:
+        """Set the cells a grid of changes names (its first row is its header), citing
+        `cite` (None: the table's)."""
         header, *body = rows
         if self.is_grid:
             columns = [(self._member(c, 1), c) for c in header.cells[1:]]
@@ -141,11 +153,26 @@ class Grid:
             self.rows.setdefault(where[0], (row_cells, span))
             self.columns.setdefault(where[1], column_cell)
             changes.append((where, self.cells.get(where), cell))
-            self.cells[where] = cell
+            self._set(where, cell, cite)
         return changes
+
+    def _set(self, where: Where, cell: ast.Cell, cite: ast.Cite | None) -> None:
+        self.cells[where] = cell
+        if cite is None:
+            self.cites.pop(where, None)
+        else:
+            self.cites[where] = cite
 
     def _allowed(self, where: Where, cell: ast.Cell, adds: bool) -> None:
         row = where[0]
+        if row in self.split_away:
+            at = self.split_away[row]
+            raise GridError(
+                "override-conflict",
+                f"row `{self.name}{self.show(where)}` is split at {at.file}:{at.line}",
+                cell.span,
+                "change the rows that replace it there",
+            )
         if where in self.cells:
             if adds:
                 old = cell_text(self.cells[where])
@@ -171,9 +198,14 @@ class Grid:
         )
 
     def set_cell(
-        self, keys: tuple[ast.Cell, ...], value: ast.Cell, span: ast.Span
+        self,
+        keys: tuple[ast.Cell, ...],
+        value: ast.Cell,
+        span: ast.Span,
+        cite: ast.Cite | None = None,
     ) -> tuple[Where, Any, ast.Cell]:
-        """`override table T[row, column] = value` (a list's row: `T[a, b, c] = value`)."""
+        """`override table T[row, column] = value cite "…"` (a list's row:
+        `T[a, b, c] = value`)."""
         if len(keys) != len(self.enums):
             raise GridError(
                 "arity",
@@ -188,8 +220,53 @@ class Grid:
             where = (self._row_key(keys), VALUE)
         self._allowed(where, value, adds=False)
         old = self.cells[where]
-        self.cells[where] = value
+        self._set(where, value, cite)
         return where, old, value
+
+    def split(
+        self, key: ast.Cell, rows: tuple[ast.Row, ...], cite: ast.Cite | None, span: ast.Span
+    ) -> list[tuple[Where, Any, ast.Cell]]:
+        """`override table T[>= 4] = { | [4, 6) | 35 | | >= 6 | 40 | }`: the row replaced,
+        in its place, by the rows given (each a range and its value)."""
+        if not self.bracket:
+            raise GridError(
+                "split-range",
+                f"table `{self.name}` is not a bracket table; only a row of ranges can be split",
+                span,
+                f"to change the row's value, write `override table {self.name}[…] = VALUE`",
+            )
+        old_where = (self._key(key, 0), VALUE)
+        self._allowed(old_where, key, adds=False)
+        for row in rows:
+            if len(row.cells) != 2:
+                raise GridError(
+                    "row-length",
+                    f"a row of `{self.name}` is a range and its value; this row has "
+                    f"{len(row.cells)} cells",
+                    row.span,
+                )
+            if row.cells[0] in self.rows and row.cells[0] != old_where[0]:
+                raise GridError(
+                    "duplicate-row",
+                    f"`{cell_text(row.cells[0])}` is already a row of `{self.name}`",
+                    row.cells[0].span,
+                    f"the rows replacing `{cell_text(key)}` lie within it",
+                )
+        old = self.cells.pop(old_where)
+        self.cites.pop(old_where, None)
+        whole = _as_bracket(key)
+        order = list(self.rows.items())
+        at = [k for k, _ in order].index(old_where[0])
+        new = [(row.cells[0], ((row.cells[0],), row.span)) for row in rows]
+        self.rows = dict(order[:at] + new + order[at + 1 :])
+        self.split_away[old_where[0]] = span
+        changes = []
+        for row in rows:
+            where = (row.cells[0], VALUE)
+            self._set(where, row.cells[1], cite)
+            self.splits[row.cells[0]] = whole
+            changes.append((where, old, row.cells[1]))
+        return changes
 
     # ── the result ─────────────────────────────────────────────────────────
     def missing(self) -> list[Where]:
@@ -209,9 +286,25 @@ class Grid:
         rows = [ast.Row(tuple(self.header()), span=self.header_span)]
         for key, (row_cells, span) in self.rows.items():
             cells = [self.cells.get((key, c), ast.Hole(span=span)) for c in self.columns]
-            rows.append(ast.Row((*row_cells, *cells), span=span))
+            cites = tuple(self.cites.get((key, c)) for c in self.columns)
+            rows.append(
+                ast.Row(
+                    (*row_cells, *cells),
+                    span=span,
+                    cites=cites if any(cites) else (),
+                    splits=self.splits.get(key),
+                )
+            )
         return dataclasses.replace(self.source, rows=tuple(rows))
 
 
 def _text(key: Any) -> str:
     return key if isinstance(key, str) else cell_text(key)
+
+
+def _as_bracket(cell: ast.Cell) -> ast.Bracket:
+    """A bracket row's key as a range (a single number `3` is `== 3`)."""
+    if isinstance(cell, ast.Number):
+        return ast.Bracket(cell.value, True, cell.value, True, span=cell.span)
+    assert isinstance(cell, ast.Bracket)
+    return cell

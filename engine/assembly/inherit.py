@@ -5,7 +5,8 @@ and the extending policy's parsed files. Output: one list of declarations — th
 in their order, each replaced or changed where the new files say so, then the new
 files' own additions — a `Lineage` naming every change, and diagnostics: a change of
 something the base does not have, two changes of one thing, a redefinition without
-`override`, and effective years that overlap the base's or leave a gap after them.
+`override`, effective years that overlap the base's or leave a gap after them that the
+policy does not declare (`gap 2022`), and a declared gap that is not those years.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.assembly.grid import Grid, GridError
+from engine.assembly.grid import VALUE, Grid, GridError
 from engine.syntax import ast
 from engine.syntax.diagnostics import Diagnostic, did_you_mean
 from engine.syntax.printer import cell_text, expr_text
@@ -36,6 +37,7 @@ WHAT = {
     ast.Reason: "reason",
 }
 KEYWORD = {"parameter": "param", "year summary": "summary"}
+TableEdit = ast.TableChange | ast.CellOverride | ast.RowSplit
 _SHARED = (ast.Param, ast.Table, ast.Function)  # one namespace: names in expressions
 
 
@@ -49,6 +51,7 @@ class Change:
     old: str | None
     new: str | None
     span: ast.Span
+    cite: ast.Cite | None = None  # the clause the change cites, if it names one
 
 
 @dataclass
@@ -58,9 +61,24 @@ class Lineage:
     base: str
     base_version: str
     base_years: tuple[int | None, int | None]
+    gap: tuple[int, int] | None = None  # the declared years between the base's and its own
+    files: tuple[str, ...] = ()  # the policy's own files, where its changes are written
     changes: list[Change] = field(default_factory=list)
     marks: dict[Key, str] = field(default_factory=dict)  # key -> override | extend | add
     old_cells: dict[ast.Span, str] = field(default_factory=dict)  # a new cell's place -> old text
+
+    def in_gap(self, year: int) -> bool:
+        return self.gap is not None and self.gap[0] <= year <= self.gap[1]
+
+    def gap_note(self, name: str, years: tuple[int | None, int | None]) -> str:
+        """The declared gap in words: the years `name` leaves between its base and itself."""
+        assert self.gap is not None
+        after = self.base_years[1] is not None and self.gap[0] > self.base_years[1]
+        return (
+            f"{_dashed(self.gap)} is the gap that `{name}` ({years_text(years)}) leaves "
+            f"{'after' if after else 'before'} its base `{self.base}` "
+            f"({years_text(self.base_years)}): neither decides it"
+        )
 
     def mark(self, decl: Any) -> str | None:
         """override, extend or add for a declaration this policy changed; else None."""
@@ -126,6 +144,16 @@ def years_text(years: tuple[int | None, int | None]) -> str:
     return f"{'' if first is None else first}..{'' if last is None else last}"
 
 
+def gap_text(years: tuple[int | None, int | None]) -> str:
+    """Years as a `gap` writes them: `2022`, or `2021..2022`."""
+    first, last = years
+    return str(first) if first is not None and first == last else years_text(years)
+
+
+def _dashed(years: tuple[int, int]) -> str:
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
+
+
 class _Merge:
     def __init__(self, base: Base, decl: ast.PolicyDecl) -> None:
         self.base, self.decl = base, decl
@@ -145,8 +173,10 @@ class _Merge:
     def error(self, code: str, message: str, span: ast.Span, help: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, span, help))
 
-    def change(self, action: str, what: str, name: str, old: Any, new: Any, span: Any) -> None:
-        self.lineage.changes.append(Change(action, what, name, old, new, span))
+    def change(
+        self, action: str, what: str, name: str, old: Any, new: Any, span: Any, cite: Any = None
+    ) -> None:
+        self.lineage.changes.append(Change(action, what, name, old, new, span, cite))
 
     # ── what the new files say ─────────────────────────────────────────────
     def override(self, node: ast.Override) -> None:
@@ -174,12 +204,13 @@ class _Merge:
         for key in keys:
             if self._taken(key, node.span):
                 return
+        cite = getattr(decl, "cite", None)
         decl = _keep_label_and_cite(decl, first)
         for key in keys:
             self.replaced[key] = decl
             self.lineage.marks[key] = "override"
-        old = _summary_of(first)
-        self.change("override", what, _name_of(decl), old, _summary_of(decl), node.span)
+        old, new = _summary_of(first), _summary_of(decl)
+        self.change("override", what, _name_of(decl), old, new, node.span, cite)
 
     def _missing(self, what: str, decl: Any, key: Key | None, span: ast.Span) -> None:
         name = getattr(decl, "name", None) or getattr(decl, "kind", None) or ""
@@ -229,7 +260,8 @@ class _Merge:
             self.lineage.marks[key] = "add"
         added = WHAT.get(type(decl))
         if added is not None:
-            self.change("add", added, _name_of(decl), None, _summary_of(decl), decl.span)
+            new, cite = _summary_of(decl), getattr(decl, "cite", None)
+            self.change("add", added, _name_of(decl), None, new, decl.span, cite)
 
     def extend(self, node: ast.EnumExtension | ast.KindExtension) -> None:
         if isinstance(node, ast.EnumExtension):
@@ -263,7 +295,7 @@ class _Merge:
         self.lineage.marks.setdefault(key, "extend")
         self.change("extend", what, name, None, f"adds {added}", node.span)
 
-    def table_change(self, node: ast.TableChange | ast.CellOverride) -> None:
+    def table_change(self, node: TableEdit) -> None:
         key = ("name", node.table)
         target = self.index.get(key)
         if not isinstance(target, ast.Table):
@@ -325,12 +357,18 @@ class _Merge:
         grid = Grid(table, enums)
         seen: dict[Any, ast.Span] = {}
         for node in self.cells[table.name]:
-            try:
-                changed = (
-                    grid.apply(node.rows, node.adds)
-                    if isinstance(node, ast.TableChange)
-                    else [grid.set_cell(node.keys, node.value, node.span)]
+            split = (node.key, VALUE) if isinstance(node, ast.RowSplit) else None
+            if split in seen:
+                at = seen[split]
+                self.error(
+                    "override-conflict",
+                    f"`{table.name}[{cell_text(node.key)}]` is changed and also split",
+                    node.span,
+                    f"it is already changed at {at.file}:{at.line}; keep one of the two",
                 )
+                continue
+            try:
+                changed = _apply(grid, node)
             except GridError as error:
                 self.error(error.code, error.message, error.span, error.help)
                 continue
@@ -345,18 +383,15 @@ class _Merge:
                     )
                     continue
                 seen[where] = new.span
-                action = "add" if old is None else "override"
                 old_text = None if old is None else cell_text(old)
-                if old_text is not None:
+                if old_text is not None and old != new:
                     self.lineage.old_cells[new.span] = old_text
-                self.change(
-                    action,
-                    "cell",
-                    f"{table.name}{grid.show(where)}",
-                    old_text,
-                    cell_text(new),
-                    new.span,
-                )
+                if not isinstance(node, ast.RowSplit):
+                    action = "add" if old is None else "override"
+                    name = f"{table.name}{grid.show(where)}"
+                    self.change(action, "cell", name, old_text, cell_text(new), new.span, node.cite)
+            if isinstance(node, ast.RowSplit) and changed:
+                self._split_change(grid, node, changed)
         for missing in grid.missing():
             self.error(
                 "table-incomplete",
@@ -366,6 +401,13 @@ class _Merge:
                 "give one, or `—` where there is none",
             )
         return grid.table()
+
+    def _split_change(self, grid: Grid, node: ast.RowSplit, changed: list[Any]) -> None:
+        """One change for a split row: the old row's value, and each new row's."""
+        old = cell_text(changed[0][1])
+        new = "；".join(f"{cell_text(where[0])}: {cell_text(cell)}" for where, _, cell in changed)
+        name = f"{node.table}[{cell_text(node.key)}]"
+        self.change("override", "split", name, old, new, node.span, node.cite)
 
     def years(self) -> None:
         decl = self.decl
@@ -396,24 +438,48 @@ class _Merge:
                 decl.span,
                 f"each year is decided by one policy; start at {start}",
             )
-        elif base_last is not None and first is not None and first > base_last + 1:
-            gap = years_text((base_last + 1, first - 1)).replace("..", "–")
-            self.error(
-                "extends-gap",
-                f"no policy covers {gap}: `{self.base.name}` ends in "
-                f"{base_last} and `{decl.name}` starts in {first}",
-                decl.span,
-                f"start at {base_last + 1}",
-            )
+            return
+        between = None
+        if base_last is not None and first is not None and first > base_last + 1:
+            between = (base_last + 1, first - 1)
+            words = f"`{self.base.name}` ends in {base_last} and `{decl.name}` starts in {first}"
         elif base_first is not None and last is not None and last < base_first - 1:
-            gap = years_text((last + 1, base_first - 1)).replace("..", "–")
+            between = (last + 1, base_first - 1)
+            words = f"`{decl.name}` ends in {last} and its base `{self.base.name}` starts in "
+            words += str(base_first)
+        if decl.gap is not None:
+            self._declared_gap(decl.gap, between)
+        elif between is not None:
             self.error(
                 "extends-gap",
-                f"no policy covers {gap}: `{decl.name}` ends in {last} "
-                f"and its base `{self.base.name}` starts in {base_first}",
+                f"no policy covers {_dashed(between)}: {words}",
                 decl.span,
-                f"end at {base_first - 1}",
+                f"declare the years in between as a gap: `gap {gap_text(between)}`",
             )
+
+    def _declared_gap(self, gap: ast.Gap, between: tuple[int, int] | None) -> None:
+        """A declared gap is exactly the years between the base's and the policy's own."""
+        declared = (gap.first, gap.last)
+        if declared == between:
+            self.lineage.gap = between
+            return
+        decl, base = self.decl, self.base.name
+        ours, theirs = years_text(decl.years or (None, None)), years_text(self.lineage.base_years)
+        if between is None:
+            self.error(
+                "gap-years",
+                f"there are no years between `{base}` ({theirs}) and `{decl.name}` ({ours})",
+                gap.span,
+                f"leave out `gap {gap_text(declared)}`",
+            )
+            return
+        self.error(
+            "gap-years",
+            f"the gap must be exactly the years between `{base}` ({theirs}) and "
+            f"`{decl.name}` ({ours}): {_dashed(between)}",
+            gap.span,
+            f"write `gap {gap_text(between)}`",
+        )
 
 
 def inherit(
@@ -430,7 +496,7 @@ def inherit(
                 merge.override(node)
             elif isinstance(node, ast.EnumExtension | ast.KindExtension):
                 merge.extend(node)
-            elif isinstance(node, ast.TableChange | ast.CellOverride):
+            elif isinstance(node, ast.TableChange | ast.CellOverride | ast.RowSplit):
                 merge.table_change(node)
             else:
                 merge.plain(node)
@@ -439,18 +505,39 @@ def inherit(
 
 
 def without_base(modules: Iterable[ast.Module]) -> list[Diagnostic]:
-    """A policy that extends nothing may not change anything."""
-    return [
-        Diagnostic(
-            "no-base",
-            "only a policy that extends another can change it",
-            node.span,
-            'add `extends "path/to/base"` to the `policy` line, or leave out `override`/`extend`',
-        )
-        for module in modules
-        for node in module.declarations
-        if isinstance(node, ast.Change)
-    ]
+    """A policy that extends nothing may not change anything, nor leave a gap after a
+    base."""
+    found = []
+    for node in (n for m in modules for n in m.declarations):
+        if isinstance(node, ast.Change):
+            found.append(
+                Diagnostic(
+                    "no-base",
+                    "only a policy that extends another can change it",
+                    node.span,
+                    'add `extends "path/to/base"` to the `policy` line, '
+                    "or leave out `override`/`extend`",
+                )
+            )
+        elif isinstance(node, ast.PolicyDecl) and node.gap is not None:
+            found.append(
+                Diagnostic(
+                    "no-base",
+                    "only a policy that extends another has a gap after its base",
+                    node.gap.span,
+                    'add `extends "path/to/base"` to the `policy` line, or leave out the `gap`',
+                )
+            )
+    return found
+
+
+def _apply(grid: Grid, node: TableEdit) -> list[tuple[Any, Any, ast.Cell]]:
+    """The cells one change to a table sets: (where, old cell or None, new cell)."""
+    if isinstance(node, ast.TableChange):
+        return grid.apply(node.rows, node.adds, node.cite)
+    if isinstance(node, ast.RowSplit):
+        return grid.split(node.key, node.rows, node.cite, node.span)
+    return [grid.set_cell(node.keys, node.value, node.span, node.cite)]
 
 
 _REGIME_PARTS = {"years": ("first", "last"), "unit": ("unit", "unit_label"), "cite": ("cite",)}

@@ -75,7 +75,8 @@ class Entry:
 
     keys: tuple[Any, ...]  # str (a member) or Interval, one per key
     value: Any
-    span: ast.Span  # its cell (its row, in a one-key table)
+    span: ast.Span  # its value's cell, where it is written (a change's own file)
+    cite: ast.Cite | None = None  # its own citation, where a change gave it one
 
 
 @dataclass

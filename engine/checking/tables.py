@@ -1,10 +1,11 @@
 """Decision tables: the grid or list as written, checked and resolved to look-up data.
 
 Input: an `ast.Table` and the policy's symbols. Output: a `TableSpec` (one entry per
-cell, keyed by canonical members and number brackets) and diagnostics: unknown or
-repeated headers and rows, rows whose length differs from the header, values of the
-wrong type, unknown reasons, and brackets that overlap or leave a gap between them.
-`reach` tells which entries a look-up can land on, for the hole and gap checks.
+cell, keyed by canonical members and number brackets, with a changed cell's own cite)
+and diagnostics: unknown or repeated headers and rows, rows whose length differs from
+the header, values of the wrong type, unknown reasons, brackets that overlap or leave a
+gap between them, and rows that split a base's bracket row without covering exactly its
+range. `reach` tells which entries a look-up can land on, for the hole and gap checks.
 """
 
 from __future__ import annotations
@@ -123,11 +124,11 @@ class _TableBuilder:
             if None in keys or self._repeated(tuple(keys), row, seen):
                 continue
             value = self._value(row.cells[n], spec.value_type)
-            spec.entries.append(
-                Entry(tuple(keys), value, row.span if n == 1 else row.cells[n].span)
-            )
+            cite = _cites(row, 1)[0]
+            spec.entries.append(Entry(tuple(keys), value, row.cells[n].span, cite))
         if n == 1 and spec.key_types[0].numeric:
-            self._check_axis([(k[0], r.cells[0]) for k, r in seen.items()], 0)
+            if not self._check_splits({k[0]: r for k, r in seen.items()}):
+                self._check_axis([(k[0], r.cells[0]) for k, r in seen.items()], 0)
         elif n > 1:
             self._check_boxes(spec, list(seen.values()))
 
@@ -157,10 +158,11 @@ class _TableBuilder:
             key = self._key(row.cells[0], spec.key_types[0], 0)
             if key is None or self._repeated((key,), row, seen):
                 continue
-            for column, cell in zip(columns, row.cells[1:], strict=True):
+            cites = _cites(row, len(columns))
+            for column, cell, cite in zip(columns, row.cells[1:], cites, strict=True):
                 value = self._value(cell, spec.value_type)
                 if column is not None:
-                    spec.entries.append(Entry((key, column), value, cell.span))
+                    spec.entries.append(Entry((key, column), value, cell.span, cite))
         if spec.key_types[0].numeric:
             self._check_axis([(k[0], r.cells[0]) for k, r in seen.items()], 0)
         if spec.key_types[1].numeric:
@@ -262,6 +264,37 @@ class _TableBuilder:
         return None
 
     # ── brackets ───────────────────────────────────────────────────────────
+    def _check_splits(self, rows: dict[Interval, ast.Row]) -> bool:
+        """Rows that replace a base's row cover its range exactly; whether any did not."""
+        x = self.table.keys[0].name or "the key"
+        integer = self.table.keys[0].type == "int"
+        groups: dict[ast.Bracket, list[Interval]] = {}
+        for key, row in rows.items():
+            if row.splits is not None:
+                groups.setdefault(row.splits, []).append(key)
+        before = len(self.diags)
+        for old, parts in groups.items():
+            whole = Interval(old.low, old.low_closed, old.high, old.high_closed)
+            written = cell_text(old)
+            for part in parts:
+                for extra in gaps(part, [whole], integer):
+                    self.error(
+                        "split-range",
+                        f"this row ({part.describe(x)}) reaches beyond the row `{written}` it "
+                        f"replaces: {extra.describe(x)} is not part of it",
+                        rows[part].cells[0].span,
+                        f"the rows replacing `{written}` lie within it",
+                    )
+            for missing in gaps(whole, parts, integer):
+                after = [p for p in parts if _starts_after(p, missing)]
+                self.error(
+                    "split-range",
+                    f"the rows replacing `{written}` leave {missing.describe(x)} uncovered",
+                    rows[after[0] if after else parts[-1]].cells[0].span,
+                    f"the rows replacing `{written}` cover all of it; add a row for the rest",
+                )
+        return len(self.diags) > before
+
     def _check_axis(self, written: list[tuple[Interval, ast.Cell]], axis: int) -> None:
         """The brackets of one key's rows (or columns) neither overlap nor leave a gap."""
         x = self.table.keys[axis].name or "the key"
@@ -310,8 +343,17 @@ class _TableBuilder:
                 )
 
 
+def _cites(row: ast.Row, n: int) -> tuple[ast.Cite | None, ...]:
+    """A row's cells' own citations (a changed table's), one per value cell."""
+    return row.cites or (None,) * n
+
+
 def _row_text(keys: tuple[Any, ...], names: tuple[str, ...]) -> str:
     return " × ".join(describe_key(k, n) for k, n in zip(keys, names, strict=True))
+
+
+def _starts_after(piece: Interval, gap: Interval) -> bool:
+    return piece.low is not None and gap.high is not None and piece.low >= gap.high
 
 
 def _values(n: int) -> str:

@@ -68,10 +68,16 @@ def from_sources(
     assembly, model = analyze(sources, params).checked()
     decl = model.symbols.policy
     name = decl.name if decl else fallback_name
-    policy = Policy(name, _version(assembly, params), model, assembly.sources, coverage)
+    policy = Policy(
+        name,
+        _version(assembly, params),
+        model,
+        assembly.sources,
+        coverage,
+        lineage=assembly.lineage,
+        years=assembly.years,
+    )
     policy.modules = assembly.modules
-    policy.lineage = assembly.lineage
-    policy.years = assembly.years
     return policy
 
 
@@ -95,17 +101,19 @@ class Policy:
         model: Model,
         sources: dict[str, str],
         coverage: Coverage | None = None,
+        lineage: Lineage | None = None,
+        years: tuple[int | None, int | None] = (None, None),
     ) -> None:
         self.name, self.version, self.model, self.sources = name, version, model, sources
         self.modules: list[ast.Module] = []  # the parsed files, comments included
-        self.lineage: Lineage | None = None  # what it changes in the policy it extends
-        self.years: tuple[int | None, int | None] = (None, None)  # when it is in force
+        self.lineage = lineage  # what it changes in the policy it extends
+        self.years = years  # when it is in force
         symbols = model.symbols
         self.label = symbols.policy.label if symbols.policy else None
         self.compiler = compiler = Compiler(model, coverage)
         self.programs: dict[tuple[str, str], Program] = compiler.programs()
         self.regimes = symbols.in_force()
-        self.path = RecordPath(name, model, compiler, self.programs, self.regimes)
+        self.path = RecordPath(name, model, compiler, self.programs, self.regimes, lineage, years)
         self.validators = self.path.validators
         self.regime_for = self.path.regime_for
         self.decide = self.path.decide

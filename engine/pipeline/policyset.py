@@ -4,7 +4,7 @@ Input: loaded policies (from `--policy` given more than once, or a set file list
 them). Output: a `PolicySet` with the same interface as a `Policy`: each record goes to
 the member in force in its year, and its result names that member and its version;
 reports span members. Members' years may not overlap; a year no member covers gets
-`no_policy_in_force`, as with one policy.
+`no_policy_in_force`, as with one policy (naming the gap a member declares there).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from engine.assembly.inherit import years_text
+from engine.assembly.inherit import gap_text, years_text
 from engine.io.schema import DRAFT
 from engine.running.jsonout import dumps
 from engine.running.protocol import Explains, Member
@@ -56,6 +56,14 @@ class PolicySet:
                 self._by_year[year] = found
         return found
 
+    def gaps(self) -> list[str]:
+        """Each gap a member declares, in words: `gap 2022 (declared by `b2023`)`."""
+        return [
+            f"gap {gap_text(m.lineage.gap)} (declared by `{m.name}`)"
+            for m in self.members
+            if m.lineage is not None and m.lineage.gap is not None
+        ]
+
     def member_named(self, name: str | None) -> Member:
         return next((m for m in self.members if m.name == name), self.members[-1])
 
@@ -81,6 +89,10 @@ class PolicySet:
             spans = ", ".join(f"`{m.name}` {years_text(m.years)}" for m in self.members)
             year = year_of(record)
             message = f"no policy is in force for `year` {year}; the policies cover: {spans}"
+            gaps = [m for m in self.members if m.lineage and year and m.lineage.in_gap(year)]
+            for m in gaps:
+                assert m.lineage is not None
+                message += "; " + m.lineage.gap_note(m.name, m.years)
             return RecordError(NO_POLICY, message, "year")
         if error.code == UNKNOWN_KIND and isinstance(record, dict):
             kind = record.get("kind")

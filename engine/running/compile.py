@@ -549,9 +549,11 @@ class Compiler:
             text = ", ".join([value_text(k) for k in (key if type(key) is tuple else (key,))])
             if found < 0 and beyond is None:  # the checker rules this out
                 raise LookupError(f"`{name}` has no value for [{text}]")
-            value = beyond if found < 0 else table.entries[found].value
+            entry = table.entries[found] if found >= 0 else None
+            value = beyond if entry is None else entry.value
             shown = shown_value(NotCounted(value.reason) if type(value) is Withheld else value)
-            step = Step(("lookup", name, key), step=f"{name}[{text}]", cite=step_cite, value=shown)
+            own = cite_for(entry.cite, regime, step_cite) if entry is not None else step_cite
+            step = Step(("lookup", name, key), step=f"{name}[{text}]", cite=own, value=shown)
             return step, value, marks.get(found, "")
 
         def lookup(env: Env, tr: Trace) -> Any:
@@ -572,7 +574,8 @@ class Compiler:
         return lookup
 
     def _cell_marks(self, table: TableSpec) -> dict[int, str]:
-        """Coverage items: each entry with a value or a reason, and `otherwise` (-1)."""
+        """Coverage items: each entry with a value or a reason, at its own place (a changed
+        cell's is in the file that changes it), and `otherwise` (-1)."""
         if self.coverage is None:
             return {}
         marks: dict[int, str] = {}
@@ -583,9 +586,7 @@ class Compiler:
             if not table.numbers:
                 text = f"[{', '.join(entry.keys)}]"
                 marks[n] = self.coverage.declare(
-                    place(table.span),  # type: ignore[arg-type]
-                    text,
-                    f"table `{table.name}` cell {text}",
+                    place(entry.span), text, f"table `{table.name}` cell {text}"
                 )
                 continue
             text = " × ".join(

@@ -28,6 +28,11 @@ class Coverage:
         self.items.setdefault(key, (where, description))
         return key
 
+    def within(self, files: set[str]) -> Coverage:
+        """The items declared in these files, and those of them reached."""
+        items = {k: v for k, v in self.items.items() if v[0].rsplit(":", 2)[0] in files}
+        return Coverage(items, self.hits & items.keys())
+
     def missed(self) -> list[tuple[str, str]]:
         """(place, what) of every item not reached, in place order."""
         return sorted(v for k, v in self.items.items() if k not in self.hits)

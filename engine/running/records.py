@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from engine.assembly.inherit import Lineage
 from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
@@ -436,8 +437,11 @@ class RecordPath:
         compiler: Compiler,
         programs: dict[tuple[str, str], Program],
         regimes: list[ast.Regime],
+        lineage: Lineage | None = None,
+        years: tuple[int | None, int | None] = (None, None),
     ) -> None:
         self.name, self.programs, self.regimes = name, programs, regimes
+        self.lineage, self.years = lineage, years
         self.validators: dict[str, KindValidator] = {}
         for kind in model.kinds.values():
             validator = KindValidator(kind, model, compiler)
@@ -516,10 +520,13 @@ class RecordPath:
             first = "" if r.first is None else str(r.first)
             last = "" if r.last is None else str(r.last)
             spans.append(f"{r.name} {first}..{last}")
-        return (
+        message = (
             f"no rule of policy `{self.name}` is in force for `year` {year}; it covers: "
             + ", ".join(spans)
         )
+        if self.lineage is not None and self.lineage.in_gap(year):
+            message += "; " + self.lineage.gap_note(self.name, self.years)
+        return message
 
 
 def usable_id(ident: Any) -> bool:

@@ -227,7 +227,11 @@ class PolicyHolder:
                     ],
                     "extends": None
                     if lineage is None
-                    else {"name": lineage.base, "version": lineage.base_version},
+                    else {
+                        "name": lineage.base,
+                        "version": lineage.base_version,
+                        "gap": None if lineage.gap is None else _years(lineage.gap),
+                    },
                     "files": sorted(Path(f).name for f in member.sources),
                 }
             )

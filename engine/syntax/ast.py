@@ -209,14 +209,25 @@ class TypeSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """`gap 2022`: years between a base's and the policy's own that neither decides."""
+
+    first: int | None
+    last: int | None
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyDecl:
-    """`policy NAME "label" extends "../base" years 2022..`: who the policy is, what it
-    builds on and the years it is in force (`years` None: its regimes' years)."""
+    """`policy NAME "label" extends "../base" years 2023.. gap 2022`: who the policy is,
+    what it builds on, the years it is in force (`years` None: its regimes' years) and
+    the years between its base's and its own that neither decides."""
 
     name: str
     label: str | None
     extends: str | None = None
     years: tuple[int | None, int | None] | None = None
+    gap: Gap | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -354,8 +365,15 @@ Cell = Number | Text | Bool | Name | Hole | Bracket
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    """A grid row. Made by the parser with its cells only; a row of a table changed by
+    a policy that extends another may carry its changed cells' own citations (`cites`,
+    one per value cell, None where the table's applies) and the base row it is part of
+    the split of (`splits`)."""
+
     cells: tuple[Cell, ...]
     span: Span = field(compare=False, repr=False, kw_only=True)
+    cites: tuple[Cite | None, ...] = field(default=(), kw_only=True)
+    splits: Bracket | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,17 +570,31 @@ class TableChange:
     table: str
     rows: tuple[Row, ...]
     adds: bool
+    cite: Cite | None = None  # of the cells it sets (None: the table's)
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class CellOverride:
-    """`override table T[row, column] = value`: one cell of a base table (a list
-    table's row: one key each, `T[a, b, c] = value`)."""
+    """`override table T[row, column] = value cite "…"`: one cell of a base table (a
+    list table's row: one key each, `T[a, b, c] = value`)."""
 
     table: str
     keys: tuple[Cell, ...]
     value: Cell
+    cite: Cite | None = None
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RowSplit:
+    """`override table T[>= 4] = { | [4, 6) | 35 | | >= 6 | 40 | } cite "…"`: a bracket
+    row of a base table replaced by rows that together cover its range."""
+
+    table: str
+    key: Cell
+    rows: tuple[Row, ...]
+    cite: Cite | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
@@ -585,7 +617,7 @@ class KindExtension:
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 
-Change = Override | TableChange | CellOverride | EnumExtension | KindExtension
+Change = Override | TableChange | CellOverride | RowSplit | EnumExtension | KindExtension
 
 Declaration = (
     PolicyDecl

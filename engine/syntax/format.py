@@ -117,9 +117,10 @@ def declaration(decl: Any) -> list[Line]:
     """The lines of one declaration."""
     line, end = decl.span.line, decl.span.end_line
     match decl:
-        case ast.PolicyDecl(name, label, extends, years):
+        case ast.PolicyDecl(name, label, extends, years, gap):
             base = f" extends {quote(extends)}" if extends is not None else ""
             within = f" years {_years(*years)}" if years is not None else ""
+            within += f" gap {_years(gap.first, gap.last)}" if gap is not None else ""
             head = f"policy {name}{_label(label)}"
             if display_width(head + base + within) <= 100 or not (base + within):
                 return [(line, head + base + within)]
@@ -127,14 +128,15 @@ def declaration(decl: Any) -> list[Line]:
         case ast.Override(replaced):
             (first, text), *rest = declaration(replaced)
             return [(first, f"override {text}"), *rest]
-        case ast.TableChange(table, rows, adds):
-            grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
-            body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
+        case ast.TableChange(table, rows, adds, cite):
             verb = "extend" if adds else "override"
-            return [(line, f"{verb} table {table} {{"), *body, (end, "}")]
-        case ast.CellOverride(table, keys, value):
+            return [(line, f"{verb} table {table}{_cite(cite)} {{"), *_grid(rows), (end, "}")]
+        case ast.CellOverride(table, keys, value, cite):
             where = ", ".join(cell_text(k) for k in keys)
-            return [(line, f"override table {table}[{where}] = {cell_text(value)}")]
+            return [(line, f"override table {table}[{where}] = {cell_text(value)}{_cite(cite)}")]
+        case ast.RowSplit(table, key, rows, cite):
+            head = f"override table {table}[{cell_text(key)}] = {{"
+            return [(line, head), *_grid(rows), (end, "}" + _cite(cite))]
         case ast.EnumExtension(enum, members):
             return [(line, f"extend enum {enum} {{"), *_members(members), (end, "}")]
         case ast.KindExtension(kind, fields, requires):
@@ -180,8 +182,7 @@ def declaration(decl: Any) -> list[Line]:
             head = f"table {name}({key_text}) -> {value_type}{_label(label)}"
             cite_line = cite.span.line if cite else line
             lines = _header_and_cite(head, cite, line, cite_line, own_line=True)
-            grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
-            body = [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
+            body = _grid(rows)
             if decl.otherwise is not None:
                 body.append((decl.otherwise.span.line, INDENT + _otherwise(decl.otherwise)))
             return [*lines, (rows[0].span.line, "{"), *body, (end, "}")]
@@ -226,6 +227,11 @@ def declaration(decl: Any) -> list[Line]:
 
 def _otherwise(otherwise: ast.Uncounted) -> str:
     return f"otherwise {expr_text(otherwise)}"
+
+
+def _grid(rows: tuple[ast.Row, ...]) -> list[Line]:
+    grid = grid_lines([[cell_text(c) for c in r.cells] for r in rows])
+    return [(r.span.line, INDENT + text) for r, text in zip(rows, grid, strict=True)]
 
 
 def _members(members: tuple[ast.Member, ...]) -> list[Line]:

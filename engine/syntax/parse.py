@@ -391,8 +391,12 @@ class _ToAst(Transformer[Token, Any]):
             _label(ch),
             base,
             (years.first, years.last) if years else None,
+            _of(ast.Gap, ch),
             span=self._s(meta),
         )
+
+    def gap(self, meta: Any, ch: list[_Years]) -> ast.Gap:
+        return ast.Gap(ch[0].first, ch[0].last, span=self._s(meta))
 
     def extends(self, meta: Any, ch: list[Token]) -> _Extends:
         return _Extends(_ESCAPE.sub(r"\1", ch[0][1:-1]))
@@ -720,13 +724,21 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Override(ch[0], span=self._s(meta))
 
     def table_override(self, meta: Any, ch: list[Any]) -> ast.TableChange:
-        return ast.TableChange(str(ch[0]), _all(ast.Row, ch), False, span=self._s(meta))
+        rows, cite = _all(ast.Row, ch), _of(ast.Cite, ch)
+        return ast.TableChange(str(ch[0]), rows, False, cite, span=self._s(meta))
 
     def table_extension(self, meta: Any, ch: list[Any]) -> ast.TableChange:
-        return ast.TableChange(str(ch[0]), _all(ast.Row, ch), True, span=self._s(meta))
+        rows, cite = _all(ast.Row, ch), _of(ast.Cite, ch)
+        return ast.TableChange(str(ch[0]), rows, True, cite, span=self._s(meta))
 
     def cell_override(self, meta: Any, ch: list[Any]) -> ast.CellOverride:
-        return ast.CellOverride(str(ch[0]), tuple(ch[1:-1]), ch[-1], span=self._s(meta))
+        cite = _of(ast.Cite, ch)
+        cells = tuple(c for c in ch[1:] if not isinstance(c, ast.Cite))
+        return ast.CellOverride(str(ch[0]), cells[:-1], cells[-1], cite, span=self._s(meta))
+
+    def row_split(self, meta: Any, ch: list[Any]) -> ast.RowSplit:
+        rows, cite = _all(ast.Row, ch), _of(ast.Cite, ch)
+        return ast.RowSplit(str(ch[0]), ch[1], rows, cite, span=self._s(meta))
 
     def enum_extension(self, meta: Any, ch: list[Any]) -> ast.EnumExtension:
         return ast.EnumExtension(str(ch[0]), _all(ast.Member, ch), span=self._s(meta))

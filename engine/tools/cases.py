@@ -266,6 +266,16 @@ class PolicyCache:
         self._loaded: dict[tuple[Path | None, str], Decides] = {}
         self.used: list[Path | None] = []  # every policy path loaded, in order
 
+    def changed_files(self) -> set[str]:
+        """The own files of every policy loaded that extends another: its changes."""
+        return {
+            file
+            for policy in self._loaded.values()
+            for member in policy.members
+            if member.lineage is not None
+            for file in member.lineage.files
+        }
+
     def get(self, path: Path | None, params: dict[str, Any] | None = None) -> Decides:
         path = path or self.default
         key = (path, repr(sorted((params or {}).items())))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.assembly.inherit import years_text
+from engine.assembly.inherit import gap_text, years_text
 from engine.io.cells import CellReader
 from engine.io.inputs import InputError, Numbered, json_lines, read_records
 from engine.io.outputs import (
@@ -28,6 +28,7 @@ from engine.io.outputs import (
 )
 from engine.io.progress import Progress
 from engine.pipeline.policy import load
+from engine.pipeline.policyset import PolicySet
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps, pretty
 from engine.running.protocol import Decides
@@ -149,7 +150,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return OK
     for member in policy.members:
         model = member.model
-        base = f", extends {member.lineage.base}" if member.lineage else ""
+        lineage = member.lineage
+        base = f", extends {lineage.base}" if lineage else ""
+        if lineage is not None and lineage.gap is not None:
+            base += f" after a gap of {gap_text(lineage.gap)}"
         head = name if member is policy else f"{member.name} {member.version}"
         print(
             f"{head}: ok — {_count(member.sources, 'file')}{base}, "
@@ -157,7 +161,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{_count(model.tables, 'table')}, {_count(model.rules, 'rule')}"
         )
     if len(policy.members) > 1:
-        print(f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}")
+        gaps = "".join(f"; {gap}" for gap in policy.gaps()) if isinstance(policy, PolicySet) else ""
+        print(
+            f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}{gaps}"
+        )
     return OK
 
 
@@ -182,6 +189,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [_cases(here)]
     if args.min is not None and not args.coverage:
         raise InputError("`--min` goes with `--coverage`")
+    if args.changes and not args.coverage:
+        raise InputError("`--changes` goes with `--coverage`")
     coverage = Coverage() if args.coverage else None
     default = Path(args.policy) if args.policy else here.policy
     cache = PolicyCache(coverage, default)
@@ -199,12 +208,15 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"FAIL {text}")
     status = USAGE if broken else OK if failed == 0 and passed > 0 else FAILED
     if coverage is not None:
+        if args.changes:
+            coverage = coverage.within(cache.changed_files())
         for where, what in coverage.missed():
             print(f"not reached: {_relative(where)}: {what}")
         covered = len(coverage.items) - len(coverage.missed())
+        changes = " written by the changes of a policy that extends another" if args.changes else ""
         print(
             f"coverage: {coverage.percent:.1f}% ({covered} of {len(coverage.items)} "
-            "rule branches, table cells and summaries)"
+            f"rule branches, table cells and summaries{changes})"
         )
         if args.min is not None and coverage.percent < args.min:
             print(f"coverage is below the minimum of {args.min:g}%")
@@ -606,6 +618,12 @@ def parser() -> argparse.ArgumentParser:
         "--coverage",
         action="store_true",
         help="list rule branches, table cells and summaries no case reached",
+    )
+    p.add_argument(
+        "--changes",
+        action="store_true",
+        help="with --coverage: count only what the own files of a policy that extends "
+        "another declare (its changes)",
     )
     p.add_argument("--min", type=float, metavar="PCT", help="with --coverage: fail below PCT%%")
     return top

@@ -1,8 +1,9 @@
 """`rules diff`: what changes between two policies, and what that does to records.
 
 Input: two loaded policies and, optionally, records. Output: plain data — the structural
-difference (regimes and years, parameters, tables cell by cell, rules, functions, kinds
-and fields, enums, summaries) and, given records, the impact: each record whose result
+difference (regimes, years and a declared gap, parameters, tables cell by cell with a
+changed cell's own cite and a split row's origin, rules, functions, kinds and fields,
+enums, summaries) and, given records, the impact: each record whose result
 changes, each person-year or window whose qualification changes, and totals by kind.
 Rendering (text, JSON, XLSX) is in `engine.views.diffout`.
 """
@@ -14,7 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.assembly.grid import VALUE, Grid
-from engine.assembly.inherit import years_text
+from engine.assembly.inherit import gap_text, years_text
+from engine.checking.types import Interval, gaps
 from engine.running.protocol import Decides, Member
 from engine.running.values import value_text
 from engine.syntax import ast
@@ -83,7 +85,7 @@ def structure(old: Member, new: Member) -> dict[str, list[Change]]:
     """Every declaration added, removed or changed from `old` to `new`."""
     a, b = old.model, new.model
     sa, sb = a.symbols, b.symbols
-    regimes = _named("regime", sa.regimes, sb.regimes, _equal)
+    regimes = _gap(old, new) + _named("regime", sa.regimes, sb.regimes, _equal)
     if old.years != new.years:
         regimes.insert(
             0,
@@ -115,6 +117,20 @@ def structure(old: Member, new: Member) -> dict[str, list[Change]]:
     }
 
 
+def _gap(old: Member, new: Member) -> list[Change]:
+    """The years a policy declares between its base's and its own, if that changed."""
+    a, b = (p.lineage.gap if p.lineage else None for p in (old, new))
+    if a == b:
+        return []
+    change = {"what": "policy", "name": "gap", "label": "两套政策都不适用的年度"}
+    change["change"] = "added" if a is None else "removed" if b is None else "changed"
+    if a is not None:
+        change["old"] = gap_text(a)
+    if b is not None:
+        change["new"] = gap_text(b)
+    return [change]
+
+
 def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change]:
     out = []
     for change in _named("param", old, new, lambda x, y: x.value == y.value):
@@ -125,8 +141,16 @@ def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change
             change["old"] = expr_text(old[name].value)
         if name in new:
             change["new"] = expr_text(new[name].value)
+            cite = new[name].cite
+            if cite is not None and (name not in old or old[name].cite != cite):
+                change["cite"] = cite_text(cite)
         out.append(change)
     return out
+
+
+def cite_text(cite: ast.Cite) -> str:
+    """A citation as one text: `附件一`, or `hours：附件一；credits：附件二`."""
+    return "；".join(f"{r}：{k}" if r else k for r, k in cite.keys)
 
 
 def _in_force(policy: Member) -> tuple[dict[tuple[str, str], Any], set[str]]:
@@ -277,31 +301,75 @@ def _grid_change(
 ) -> dict[str, Any] | None:
     """The changed cells, and the new grid with each change written `old → new`."""
     ga, gb = Grid(a, enums_a), Grid(b, enums_b)
-    if ga.cells == gb.cells:
+    if ga.cells == gb.cells and ga.cites == gb.cites:
         return None
-    rows = {**ga.rows, **gb.rows}
+    origins = _splits(ga, gb, b.keys[0].type == "int")
+    rows = _rows_in_order(ga, gb, origins)
     columns = {**ga.columns, **gb.columns}
     cells: list[dict[str, Any]] = []
     grid: list[list[str]] = []
-    for row, (row_cells, _) in rows.items():
+    for row, row_cells in rows:
+        origin = origins.get(row)
         line = [cell_text(c) for c in row_cells]
+        line[0] += f"（拆自 {cell_text(origin)}）" if origin is not None else ""
         for column in columns:
-            old, new = ga.cells.get((row, column)), gb.cells.get((row, column))
+            old = ga.cells.get((origin if origin is not None else row, column))
+            new, cite = gb.cells.get((row, column)), gb.cites.get((row, column))
             text = cell_text(new) if new is not None else ""
-            if old != new:
-                text = f"{_cell(old)} → {_cell(new)}"
-                cells.append(
-                    {
-                        "row": _key(row),
-                        "column": None if column == VALUE else _key(column),
-                        "old": _cell(old),
-                        "new": _cell(new),
-                    }
-                )
+            if old != new or origin is not None or cite != ga.cites.get((row, column)):
+                text = f"{_cell(old)} → {_cell(new)}" if old != new else text
+                cell = {
+                    "row": _key(row),
+                    "column": None if column == VALUE else _key(column),
+                    "old": _cell(old),
+                    "new": _cell(new),
+                }
+                if origin is not None:
+                    cell["split"] = _key(origin)
+                if cite is not None:
+                    cell["cite"] = cite_text(cite)
+                cells.append(cell)
             line.append(text)
         grid.append(line)
     head = [cell_text(c) for c in [*gb.captions, *columns.values()]]
     return {"cells": cells, "grid": {"head": head, "rows": grid}}
+
+
+def _interval(cell: Any) -> Interval | None:
+    if isinstance(cell, ast.Bracket):
+        return Interval(cell.low, cell.low_closed, cell.high, cell.high_closed)
+    if isinstance(cell, ast.Number):
+        return Interval.point(cell.value)
+    return None
+
+
+def _splits(ga: Grid, gb: Grid, integer: bool) -> dict[Any, Any]:
+    """Each new bracket row that lies within a row the old table has and the new one has
+    not (a row split into several) -> that old row."""
+    removed = [(r, _interval(r)) for r in ga.rows if r not in gb.rows]
+    out = {}
+    for row in (r for r in gb.rows if r not in ga.rows):
+        inside = _interval(row)
+        for old, whole in removed:
+            if inside is not None and whole is not None and not gaps(inside, [whole], integer):
+                out[row] = old
+    return out
+
+
+def _rows_in_order(
+    ga: Grid, gb: Grid, origins: dict[Any, Any]
+) -> list[tuple[Any, tuple[ast.Cell, ...]]]:
+    """The old rows in order, a split row replaced by the rows it became; then new rows."""
+    parts: dict[Any, list[Any]] = {}
+    for row, old in origins.items():
+        parts.setdefault(old, []).append(row)
+    out: list[tuple[Any, tuple[ast.Cell, ...]]] = []
+    for row, (cells, _) in ga.rows.items():
+        if row in parts:
+            out += [(r, gb.rows[r][0]) for r in parts[row]]
+        else:
+            out.append((row, cells))
+    return out + [(r, c) for r, (c, _) in gb.rows.items() if r not in ga.rows and r not in origins]
 
 
 def _cell(cell: ast.Cell | None) -> str:

@@ -39,15 +39,19 @@ def _title(change: dict[str, Any]) -> str:
 def _detail(change: dict[str, Any]) -> list[str]:
     what = change["what"]
     if what in ("param", "policy"):
+        cite = f"（依据 {plain_text(change['cite'])}）" if "cite" in change else ""
         if change["change"] == "changed":
-            return [f"{_title(change)}：{plain_text(change['old'])} → {plain_text(change['new'])}"]
+            old, new = plain_text(change["old"]), plain_text(change["new"])
+            return [f"{_title(change)}：{old} → {new}{cite}"]
         value = change.get("new", change.get("old"))
-        return [f"{_title(change)} = {plain_text(value)}"]
+        return [f"{_title(change)} = {plain_text(value)}{cite}"]
     lines = [_title(change)]
     if what == "table" and "grid" in change:
         lines[0] += f"：{len(change['cells'])} 个单元格改动"
         grid = change["grid"]
         lines += ["    " + line for line in grid_lines([grid["head"], *grid["rows"]])]
+        lines += [f"    {_where(c)} 依据 {plain_text(c['cite'])}" for c in change["cells"]
+                  if "cite" in c]  # fmt: skip
     elif what == "kind":
         for f in change.get("fields", []):
             mark = MARK.get(f.get("change", change["change"]), "~")
@@ -59,6 +63,12 @@ def _detail(change: dict[str, Any]) -> list[str]:
         lines += [f"    - {m}" for m in change.get("removed", [])]
     lines += ["    " + line for line in change.get("diff", [])]
     return lines
+
+
+def _where(cell: dict[str, Any]) -> str:
+    """A changed cell as `[row, column]` (`[row]` in a one-key table)."""
+    keys = [cell["row"]] + ([cell["column"]] if cell["column"] is not None else [])
+    return plain_text("[" + ", ".join(keys) + "]")
 
 
 def text(result: dict[str, Any]) -> str:
@@ -167,12 +177,13 @@ def workbook(result: dict[str, Any], path: Path) -> None:
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("结构")
-    sheet.append(["部分", "类型", "名称", "标签", "变化", "原", "新"])
+    sheet.append(["部分", "类型", "名称", "标签", "变化", "原", "新", "依据"])
     for section, title in SECTIONS.items():
         for change in result["structure"][section]:
             what, name, label = change["what"], change["name"], change.get("label")
             word, old, new = CHANGE_WORDS[change["change"]], change.get("old"), change.get("new")
-            sheet.append(xlsx_row(sheet, [title, what, name, label, word, old, new]))
+            row = [title, what, name, label, word, old, new, change.get("cite")]
+            sheet.append(xlsx_row(sheet, row))
     sheet = book.create_sheet("表格")
     for change in result["structure"]["tables"]:
         if "grid" in change:

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.assembly.inherit import years_text
+from engine.assembly.inherit import gap_text, years_text
 from engine.running.protocol import Member
 from engine.syntax import ast
 from engine.syntax.printer import cell_text, credit_text, expr_text, type_text
 
 MARKS = {"override": "改动", "extend": "扩充", "add": "新增"}
 WHAT = {"parameter": "参数", "table": "表", "cell": "表格单元", "rule": "规则", "function": "函数",
-        "kind": "记录种类", "enum": "枚举", "regime": "制度", "year summary": "年度汇总",
+        "split": "拆分的表格行", "kind": "记录种类", "enum": "枚举", "regime": "制度",
+        "year summary": "年度汇总",
         "window": "年度区间", "category": "类别", "reason": "不计原因"}  # fmt: skip
 Block = tuple[Any, ...]  # ("h", level, text) | ("p", text) | ("table", head, rows) | …
 
@@ -134,16 +135,26 @@ class Document:
         out: list[Block] = [
             ("h", 2, "继承与改动 Changes to the base"),
             ("p", f"本政策以 `{lineage.base}`（版本 `{lineage.base_version}`，适用 "
-                  f"{years_text(lineage.base_years)}）为基础，适用 {years}。下表是它改动、扩充和"
-                  "新增的内容；没有列出的，都照基础政策继承。下文标有【改动】【扩充】【新增】。"),
+                  f"{years_text(lineage.base_years)}）为基础，适用 {years}。{self._gap()}"
+                  "下表是它改动、扩充和新增的内容；没有列出的，都照基础政策继承。"
+                  "下文标有【改动】【扩充】【新增】。"),
         ]  # fmt: skip
         rows = [
             [MARKS[c.action], WHAT.get(c.what, c.what), f"`{c.name}`", c.old or "", c.new or "",
-             f"{Path(c.span.file).name}:{c.span.line}"]
+             _cite(c.cite), f"{Path(c.span.file).name}:{c.span.line}"]
             for c in lineage.changes
         ]  # fmt: skip
-        out.append(("table", ["变化", "类型", "名称", "原", "新", "位置"], rows))
+        out.append(("table", ["变化", "类型", "名称", "原", "新", "依据", "位置"], rows))
         return out
+
+    def _gap(self) -> str:
+        """The declared gap in words, or nothing."""
+        gap = self.lineage.gap if self.lineage else None
+        if gap is None:
+            return ""
+        years = f"{gap[0]} 年度" if gap[0] == gap[1] else f"{gap[0]}–{gap[1]} 年度"
+        return (f"{years}是两套政策之间的空档（`gap {gap_text(gap)}`）：两者都不适用，"
+                "这些年度的记录得到 `no_policy_in_force`，报告里也没有这些年度的行。")  # fmt: skip
 
     def _regimes(self) -> list[Block]:
         rows = []
@@ -151,8 +162,9 @@ class Document:
             years = f"{r.first or ''}..{r.last or ''}"
             name = f"`{r.name}`{self._mark(r)}"
             rows.append([name, r.label or "", years, f"{r.unit_label or r.unit}", _cite(r.cite)])
-        return [("h", 2, "适用年度 Regimes"),
-                ("table", ["制度", "名称", "年度", "单位", "依据"], rows)]  # fmt: skip
+        out: list[Block] = [("h", 2, "适用年度 Regimes"),
+                            ("table", ["制度", "名称", "年度", "单位", "依据"], rows)]  # fmt: skip
+        return out + ([("p", self._gap())] if self._gap() else [])
 
     def _enums(self) -> list[Block]:
         out: list[Block] = [("h", 2, "枚举 Enums")]
@@ -241,7 +253,7 @@ class Document:
             out += self._comments(table)
             header, *rows = table.rows
             out.append(("table", [_cell(c) for c in header.cells],
-                        [[self._changed(c) for c in r.cells] for r in rows]))  # fmt: skip
+                        [self._row(r, table.key_cells) for r in rows]))  # fmt: skip
             if table.otherwise is not None:
                 reason = self._reasons().get(table.otherwise.reason, table.otherwise.reason)
                 out.append(("p", f"表中没有列出的，不计（{reason}）。"))
@@ -250,10 +262,22 @@ class Document:
     def _reasons(self) -> dict[str, str]:
         return {r.name: r.label or r.name for r in self.symbols.reasons.values()}
 
-    def _changed(self, cell: ast.Cell) -> str:
-        """A grid cell, with its base value if this policy changed it."""
+    def _row(self, row: ast.Row, width: int) -> list[str]:
+        """A grid or list row: a split row says which row it splits; a changed cell shows
+        its base value and its own citation."""
+        keys, cells = row.cells[:width], row.cells[width:]
+        head = [_cell(k, self._reasons()) for k in keys]
+        if row.splits is not None:
+            head[0] += f"（由 {cell_text(row.splits)} 拆分）"
+        cites = row.cites or (None,) * len(cells)
+        return [*head, *(self._changed(c, cite) for c, cite in zip(cells, cites, strict=True))]
+
+    def _changed(self, cell: ast.Cell, cite: ast.Cite | None) -> str:
+        """A cell, with its base value if this policy changed it and its own cite."""
         old = self.lineage.old_cells.get(cell.span) if self.lineage else None
-        return _cell(cell, self._reasons()) + (f"（原 {old}）" if old is not None else "")
+        notes = [f"原 {old}"] if old is not None else []
+        notes += [f"依据 {_cite(cite)}"] if cite else []
+        return _cell(cell, self._reasons()) + (f"（{'；'.join(notes)}）" if notes else "")
 
     def _functions(self) -> list[Block]:
         out: list[Block] = [("h", 2, "函数 Functions")]

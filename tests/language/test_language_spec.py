@@ -422,7 +422,8 @@ def test_every_builtin_in_the_docs_is_used() -> None:
 
 def test_every_change_to_a_base_is_used() -> None:
     """`override` of each of the grammar's `_replaceable` declarations, `override rule K
-    in R`, a table's whole, grid, cell and bracket-row overrides, and each `extend`."""
+    in R`, a table's whole, grid, cell, bracket-row and split-row overrides (and a change
+    with its own `cite`), each `extend`, and a `gap` after a base."""
     replaceable = re.search(r"^_replaceable: (.*?)\n(?=\S)", GRAMMAR, re.MULTILINE | re.DOTALL)
     assert replaceable is not None
     forms = {f"override {w}": rf"override {w}\b" for w in re.findall(r"\w+", replaceable[1])}
@@ -432,9 +433,14 @@ def test_every_change_to_a_base_is_used() -> None:
     forms["override table T { grid }"] = r"override table \w+ \{"
     forms["override table T[row, column] = v"] = r"override table \w+\[[^\]<>=]+,"
     forms["override table T[>= n] = v"] = r"override table \w+\[\s*[<>]"
+    forms["override table T[range] = { rows }"] = r"override table \w+\[.*\] = \{"
+    forms["override table T[…] = v cite …"] = r"override table \w+\[.*\] = [^{]* cite "
+    forms["override table T cite … { grid }"] = r"override table \w+ cite "
+    forms["extend table T cite … { grid }"] = r"extend table \w+ cite "
+    forms["policy … gap Y"] = r"policy .* extends .* gap \d"
     for word in re.findall(r'"extend" "(\w+)"', GRAMMAR):
         forms[f"extend {word}"] = rf"extend {word}\b"
-    assert len(forms) >= 19
+    assert len(forms) >= 24
     code = programs_text(rows=False)
     unused = [f for f, rx in forms.items() if not re.search(rf"^\s*{rx}", code, re.MULTILINE)]
     assert unused == []
