@@ -11,6 +11,13 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = [case for path in sorted(GOLDEN.glob("*.yaml")) for case in read_cases(path)]
 DRAFT = Path(__file__).parent.parent / "policies" / "examples" / "binzhou-2022-draft" / "cases"
 DRAFT_CASES = [case for path in sorted(DRAFT.glob("*.yaml")) for case in read_cases(path)]
+OTHER_CITIES = ("xuzhou", "taizhou")
+CITY_CASES = [
+    (city, case)
+    for city in OTHER_CITIES
+    for path in sorted((DRAFT.parent.parent / city / "cases").glob("*.yaml"))
+    for case in read_cases(path)
+]
 POLICIES = PolicyCache()
 
 
@@ -27,6 +34,27 @@ def test_the_2022_draft_golden_case(case) -> None:
     """The worked example's own cases: the draft alone, and with 2021 as a policy set."""
     outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
     assert outcome.passed, outcome.describe()
+
+
+@pytest.mark.parametrize(
+    "case", [c for _, c in CITY_CASES], ids=[f"{n}:{c.file.stem}:{c.line}" for n, c in CITY_CASES]
+)
+def test_other_city_golden_case(case) -> None:
+    """The cases of the two other cities' notices (policies/examples/xuzhou, taizhou)."""
+    outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
+    assert outcome.passed, outcome.describe()
+
+
+@pytest.mark.parametrize("city", OTHER_CITIES)
+def test_other_city_cases_reach_every_branch_cell_and_summary(city: str) -> None:
+    coverage = Coverage()
+    cache = PolicyCache(coverage)
+    cases = [case for name, case in CITY_CASES if name == city]
+    for case in cases:
+        assert case.policy_path == DRAFT.parent.parent / city
+        assert run_case(case, cache.get(case.policy_path, case.params)).passed
+    assert coverage.missed() == []
+    assert coverage.percent == 100.0 and len(coverage.items) >= 16
 
 
 def test_golden_cases_are_many() -> None:
