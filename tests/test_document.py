@@ -19,6 +19,8 @@ POLICY = engine.load(ROOT / "policies" / "binzhou")
         ("binzhou", "policy-binzhou.md"),
         ("examples/binzhou-2022-draft", "policy-binzhou-2022-draft.md"),
         ("examples/binzhou-2023-amendment", "policy-binzhou-2023-amendment.md"),
+        ("examples/xuzhou", "policy-xuzhou.md"),
+        ("examples/taizhou", "policy-taizhou.md"),
     ],
 )
 def test_committed_policy_documents_are_current(folder: str, document: str) -> None:

@@ -13,6 +13,13 @@ DRAFT = Path(__file__).parent.parent / "policies" / "examples" / "binzhou-2022-d
 DRAFT_CASES = [case for path in sorted(DRAFT.glob("*.yaml")) for case in read_cases(path)]
 AMENDMENT = DRAFT.parent.parent / "binzhou-2023-amendment" / "cases"
 AMENDMENT_CASES = [c for path in sorted(AMENDMENT.glob("*.yaml")) for c in read_cases(path)]
+OTHER_CITIES = ("xuzhou", "taizhou")
+CITY_CASES = [
+    (city, case)
+    for city in OTHER_CITIES
+    for path in sorted((DRAFT.parent.parent / city / "cases").glob("*.yaml"))
+    for case in read_cases(path)
+]
 POLICIES = PolicyCache()
 
 
@@ -40,6 +47,15 @@ def test_the_2023_amendment_golden_case(case) -> None:
     assert outcome.passed, outcome.describe()
 
 
+@pytest.mark.parametrize(
+    "case", [c for _, c in CITY_CASES], ids=[f"{n}:{c.file.stem}:{c.line}" for n, c in CITY_CASES]
+)
+def test_other_city_golden_case(case) -> None:
+    """The cases of the two other cities' notices (policies/examples/xuzhou, taizhou)."""
+    outcome = run_case(case, POLICIES.get(case.policy_path, case.params))
+    assert outcome.passed, outcome.describe()
+
+
 def test_the_2023_amendment_cases_reach_every_change() -> None:
     """`rules test --coverage --changes`: every cell, row and branch its own files write."""
     coverage = Coverage()
@@ -55,6 +71,18 @@ def test_the_2023_amendment_cases_reach_every_change() -> None:
         "table `achievements` cell [provincial, first]",
     ]
     assert changes.missed() == [] and changes.percent == 100.0
+
+
+@pytest.mark.parametrize("city", OTHER_CITIES)
+def test_other_city_cases_reach_every_branch_cell_and_summary(city: str) -> None:
+    coverage = Coverage()
+    cache = PolicyCache(coverage)
+    cases = [case for name, case in CITY_CASES if name == city]
+    for case in cases:
+        assert case.policy_path == DRAFT.parent.parent / city
+        assert run_case(case, cache.get(case.policy_path, case.params)).passed
+    assert coverage.missed() == []
+    assert coverage.percent == 100.0 and len(coverage.items) >= 16
 
 
 def test_golden_cases_are_many() -> None:
