@@ -91,14 +91,18 @@ def _statement(stmt: Any, depth: int) -> list[Line]:
     raise AssertionError(stmt)
 
 
-def _fact_rules(facts: ast.FactRules) -> list[str]:
-    """The `without:` and `several:` lines of a `facts` kind."""
+def _fact_rules(facts: ast.FactRules) -> list[Line]:
+    """The `without:` and `several:` lines of a `facts` kind, each at its own line."""
     parts = [f"not qualified {facts.missing_reason}"] if facts.missing_reason else []
     parts += [f"{name} = {expr_text(value)}" for name, value in facts.defaults]
-    out = [f"without: {', '.join(parts)}"] if parts else []
+    out = []
+    if parts:
+        line = facts.missing_at.line if facts.missing_at else facts.span.end_line
+        out.append((line, f"{INDENT}without: {', '.join(parts)}"))
     if facts.several is not None:
         how, name = facts.several
-        out.append(f"several: {'not qualified' if how == 'reason' else how} {name}")
+        line = facts.several_at.line if facts.several_at else facts.span.end_line
+        out.append((line, f"{INDENT}several: {'not qualified' if how == 'reason' else how} {name}"))
     return out
 
 
@@ -175,7 +179,7 @@ def declaration(decl: Any) -> list[Line]:
             head = f"{word} {name}{_label(label)}{f' like {like}' if like else ''} {{"
             body = _kind_body(fields, requires)
             if facts is not None:
-                body += [(facts.span.end_line, INDENT + text) for text in _fact_rules(facts)]
+                body += _fact_rules(facts)
             return [(line, head), *body, (end, "}")]
         case ast.Table(name, keys, value_type, label, cite, rows):
             key_text = ", ".join(f"{k.name}: {k.type}" if k.name else k.type for k in keys)

@@ -123,6 +123,13 @@ class Document:
             ("h", 1, title),
             ("p", f"版本 `{p.version}`，由 {files} 生成。本文件由 `rules doc` 生成，请勿手改。"),
         ]
+        heads = [
+            d
+            for m in p.modules
+            for d in m.declarations
+            if isinstance(d, ast.PolicyDecl) and d.name == p.name
+        ]
+        out += self._comments(heads[0]) if heads else []  # the policy's source, as its header says
         out += self._lineage() + self._regimes() + self._enums() + self._kinds() + self._params()
         out += self._tables() + self._functions() + self._rules() + self._summaries()
         return out
@@ -195,7 +202,8 @@ class Document:
                 elif f.optional:
                     need = "可选"
                 rows.append([f"`{f.name}`", f.label or "", f"`{written}`", need])
-            out.append(("table", ["字段", "标签", "类型", "填写"], rows))
+            if rows:
+                out.append(("table", ["字段", "标签", "类型", "填写"], rows))
             requires = []
             for r in spec.requires:
                 if isinstance(r, ast.RequireOne):

@@ -79,7 +79,9 @@ class Explainer:
                 return f"查「{title}」：{shown} → {self._outcome(value, '')}"
             return f"查「{title}」：{shown} → {self.label(value, table.value_type.enum)}"
         if kind == "let":
-            return f"{how[1]} = {expr_text(how[2].source)} = {self.label(value)}"
+            source = expr_text(how[2].source)
+            shown = "" if source == how[1] else f" = {source}"  # `show NAME` of a `let`
+            return f"{how[1]}{shown} = {self.label(value)}"
         if kind == "when":
             condition, result = how[1], how[2]
             values = self._values(condition, env)
