@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -782,7 +782,14 @@ def _check_window(ctx: Context, window: ast.Window) -> None:
                   f"`{window.regime}`", window.span)  # fmt: skip
     if window.cite is None:
         ctx.error("missing-cite", f"window `{window.name}` has no `cite`", window.span)
-    ctx.checker.pool = _window_pool(summary)
+    pool = _window_pool(summary)
+    anchor = ctx.kinds.get(window.anchor.kind) if window.anchor is not None else None
+    if anchor is not None and anchor.facts is not None:  # the anchor record's facts
+        fields = {
+            f: (Abstract(s.ty, _members(s), s.interval), True) for f, s in anchor.fields.items()
+        }
+        pool = replace(pool, facts={anchor.name: fields})
+    ctx.checker.pool = pool
     ctx.windows[window.name] = ctx.checker.summary(window, {})
 
 
@@ -800,7 +807,18 @@ def _check_anchor(ctx: Context, anchor: ast.Anchor) -> bool:
         ctx.error("type", f"a window counts back from the year of a `facts` kind's records; "
                   f"`{anchor.kind}` is not one", anchor.span,
                   f"declare it `facts {anchor.kind} {{ … }}`")  # fmt: skip
-    if not 0 < anchor.count <= MAX_SPAN:
+    if anchor.fields is not None:
+        for name in anchor.fields:
+            spec = kind.fields.get(name) if kind is not None else None
+            if kind is None or (spec is not None and spec.ty == INT):
+                continue
+            if spec is None:
+                ctx.error("unknown-name", f"unknown field `{name}` of `{anchor.kind}`",
+                          anchor.span, did_you_mean(name, kind.fields))  # fmt: skip
+            else:
+                ctx.error("type", f"`{anchor.kind}.{name}` is a year: it must be an `int`",
+                          anchor.span)  # fmt: skip
+    elif not 0 < anchor.count <= MAX_SPAN:
         ctx.error("window-years", f"a window spans 1 to {MAX_SPAN} years", anchor.span)
     return True
 

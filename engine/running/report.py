@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from engine.checking import tree
-from engine.checking.aggregate import EACH, YEARS, met_key
+from engine.checking.aggregate import EACH, YEARS, fact_key, met_key
 from engine.running import facts
 from engine.running.compile import EvaluationError, Program, Requirement, SummaryProgram, located
 from engine.running.coverage import place
@@ -22,6 +22,7 @@ from engine.running.protocol import Decides, Member
 from engine.running.records import INVALID, RecordError
 from engine.running.values import FACT, Credited, NotCounted, amount_value
 from engine.syntax import ast
+from engine.syntax.limits import MAX_SPAN
 
 Totals = dict[Any, Any]  # category (or a total's key, or a facts slot) -> its value
 
@@ -299,10 +300,11 @@ class Reporter:
             yield row
         for member in self.policy.members:
             for window, program, conditions in self.summaries[id(member)].windows:
-                for first, last, anchor in self._spans(window, member, years, used):
+                for first, last, anchor, stated in self._spans(window, member, years, used):
                     row = self.window_row(
-                        person, window, program, conditions, shown_by_year, traces, first, last
-                    )
+                        person, window, program, conditions, shown_by_year, traces,
+                        first, last, stated,
+                    )  # fmt: skip
                     if anchor is not None:
                         row["year"] = anchor
                     row["policy"], row["version"] = member.name, member.version
@@ -310,19 +312,29 @@ class Reporter:
 
     def _spans(
         self, window: Any, member: Member, years: dict[int, Totals], used: dict[int, set[str]]
-    ) -> list[tuple[int | None, int | None, int | None]]:
+    ) -> list[tuple[int | None, int | None, int | None, dict[str, Any]]]:
         """The years of a window's rows for a person: its own years, if the person has a
-        year in its regime; or, counted back from each year the person has a record of
-        its anchor kind in, those years (and that year)."""
+        year in its regime; or, for each of the person's records of its anchor kind,
+        counted back from its year (and that year), or from one of its fields to
+        another; with the record's facts, which the window reads."""
         anchor = window.anchor
         if anchor is None:
             ok = window.regime in used.get(id(member), ())
-            return [(window.first, window.last, None)] if ok else []
-        out: list[tuple[int | None, int | None, int | None]] = []
+            return [(window.first, window.last, None, {})] if ok else []
+        out: list[tuple[int | None, int | None, int | None, dict[str, Any]]] = []
         for year in sorted(years):
-            if years[year].get(facts.slot(anchor.kind)) and self.policy.member_for(year) is member:
-                last = year if anchor.through else year - 1
-                out.append((last - anchor.count + 1, last, year))
+            kept = years[year].get(facts.slot(anchor.kind))
+            if not kept or self.policy.member_for(year) is not member:
+                continue
+            for record in kept if anchor.fields is not None else kept[:1]:
+                stated = {fact_key(anchor.kind, k): v for k, v in record.items()}
+                if anchor.fields is None:
+                    last = year if anchor.through else year - 1
+                    out.append((last - anchor.count + 1, last, year, stated))
+                    continue
+                first, last = (record.get(f) for f in anchor.fields)
+                if first is not None and last is not None and 0 <= last - first < MAX_SPAN:
+                    out.append((first, last, year, stated))
         return out
 
     @staticmethod
@@ -362,13 +374,14 @@ class Reporter:
         traces: list[Any] | None = None,
         first: int | None = None,
         last: int | None = None,
+        stated: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         inside = [
             outcomes
             for year, outcomes in by_year.items()
             if (first is None or year >= first) and (last is None or year <= last)
         ]
-        env: dict[Any, Any] = {}
+        env: dict[Any, Any] = dict(stated or {})
         for total in program.sums:
             test = conditions.get(total.key)
             years = [o for o in inside if test is None or test(o, [])]

@@ -525,11 +525,13 @@ class Summary:
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """`years 3 before application`: the `count` years before the year of each of a
-    person's records of `kind` (`through`: ending with that year)."""
+    person's records of `kind` (`through`: ending with that year); `years from
+    term.first to term.last`: the years its two fields give (`fields`)."""
 
     count: int
     kind: str
     through: bool
+    fields: tuple[str, str] | None = None
     span: Span = field(compare=False, repr=False, kw_only=True)
 
 

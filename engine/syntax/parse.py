@@ -719,6 +719,11 @@ class _ToAst(Transformer[Token, Any]):
     def anchor_through(self, meta: Any, ch: list[Token]) -> ast.Anchor:
         return ast.Anchor(self._year(ch[0]), str(ch[1]), True, span=self._s(meta))
 
+    def anchor_span(self, meta: Any, ch: list[Token]) -> ast.Anchor:
+        kind, first, other, last = map(str, ch)
+        fields = (first, last) if other == kind else (first, f"{other}.{last}")
+        return ast.Anchor(0, kind, True, fields, span=self._s(meta))
+
     # changes to a base policy
     def override(self, meta: Any, ch: list[Any]) -> ast.Override:
         return ast.Override(ch[0], span=self._s(meta))

@@ -140,5 +140,8 @@ def credit_text(credit: ast.Credit) -> str:
 
 
 def anchor_text(anchor: ast.Anchor) -> str:
-    """`3 before application`, `3 through promotion`."""
+    """`3 before application`, `3 through promotion`, `from term.first to term.last`."""
+    if anchor.fields is not None:
+        first, last = anchor.fields
+        return f"from {anchor.kind}.{first} to {anchor.kind}.{last}"
     return f"{anchor.count} {'through' if anchor.through else 'before'} {anchor.kind}"
