@@ -14,6 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import DecimalException
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from engine.checking import tree
@@ -81,6 +82,15 @@ class SummaryProgram:
     sums: tuple[tree.Total, ...]  # what it adds up and counts
     reasons: dict[str, str]  # the reason each requirement written as a condition fails for
     facts: tuple[str, ...]  # the `facts` kinds it reads
+
+    @cached_property
+    def slots(self) -> list[tuple[Any, Any]]:
+        """Each total's key, and where a person-year's totals hold it: a category's sum
+        under the category's name (every record adds to it), anything else under its key."""
+        return [
+            (t.key, t.name if t.over == "category" and t.function == "sum" else t.key)
+            for t in self.sums
+        ]
 
 
 def cite_for(cite: ast.Cite | None, regime: str | None, fallback: str) -> str:

@@ -100,6 +100,10 @@ class _Summaries:
             if isinstance(decl, ast.Window) and decl.regime in self.years
         ]
         self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
+        # whether a window reads more of a year than its shown values
+        self.outcomes = any(
+            t.condition is not None or t.over == YEARS for _, w, _ in self.windows for t in w.sums
+        )
         self.fact_marks = self._fact_marks()
 
     def _fact_marks(self) -> dict[tuple[str, str], str]:
@@ -177,7 +181,7 @@ class Reporter:
     ) -> Iterator[dict[str, Any]]:
         people: dict[str, dict[int, Totals]] = {}
         errors = Spool()
-        decide = self.policy.decide
+        decide, tallied = self.policy.decide, self.tallied
         for position, record in numbered:
             try:
                 decision = decide(record, position)
@@ -192,6 +196,14 @@ class Reporter:
                 continue
             totals = people.setdefault(person, {}).setdefault(decision.year, {})
             program = decision.program
+            tally = tallied.get(id(program))
+            if tally is None:
+                tally = tallied[id(program)] = self._tally(program, decision.year)
+            if not tally and type(value) is not Credited and value is not FACT:
+                if type(value) is not NotCounted:  # the common case: a category's total
+                    category = program.category
+                    totals[category] = totals.get(category, 0) + value
+                continue
             if value is FACT:
                 refused = self._keep_fact(totals, decision)
                 if refused is not None:
@@ -284,18 +296,19 @@ class Reporter:
                 row.update({c: _shown(years[year].get(c, 0)) for c in summaries.categories})
             else:
                 totals = years[year]
-                env: dict[Any, Any] = {t.key: totals.get(_slot(t), 0) for t in program.sums}
+                env: dict[Any, Any] = {key: totals.get(slot, 0) for key, slot in program.slots}
                 env["year"] = year
-                outcomes = []
+                settled = []
                 for kind in program.facts:
                     spec, kept = member.model.kinds[kind], totals.get(facts.slot(kind), [])
                     summaries.mark_facts(kind, kept)
                     values, outcome = facts.settle(kept, spec)
                     env.update(values)
                     if outcome is not None:
-                        outcomes.append((kind, *outcome))
-                shown = self._run(program, env, row, traces, outcomes)
-                shown_by_year[year] = {"year": year, **shown}
+                        settled.append((kind, *outcome))
+                shown = self._run(program, env, row, traces, settled, summaries.outcomes)
+                if summaries.windows:
+                    shown_by_year[year] = shown
             row["policy"], row["version"] = member.name, member.version
             yield row
         for member in self.policy.members:
@@ -344,10 +357,12 @@ class Reporter:
         row: dict[str, Any],
         traces: list[Any] | None,
         settled: Sequence[tuple[str, bool, str]] = (),
+        outcomes: bool = False,
     ) -> dict[str, Any]:
-        """Run a summary into `row`; the year's outcomes (shown values, `qualified`, each
-        requirement met), for the windows. `settled`: each `facts` kind with a declared
-        reason, whether the person-year meets it, and the reason."""
+        """Run a summary into `row`; its shown values, and with `outcomes` (a window reads
+        them) the year's other outcomes (`year`, `qualified`, each requirement met).
+        `settled`: each `facts` kind with a declared reason, whether the person-year
+        meets it, and the reason."""
         trace: list[Any] | None = [] if traces is not None else None
         shown, required = program.run(env, trace)
         row.update({name: _shown(value) for name, value in shown.items()})
@@ -358,11 +373,14 @@ class Reporter:
         _requirements(row, required, reasons)
         if traces is not None:
             traces.append((row, trace))
-        outcomes = dict(shown)
+        if not outcomes:
+            return shown
+        year = {"year": row["year"]} if "year" in row else {}
+        found = {**year, **shown}
         if required:
-            outcomes["qualified"] = all(met for *_, met in required)
-            outcomes.update({met_key(str(name)): met for name, _, _, met in required if name})
-        return outcomes
+            found["qualified"] = all(met for *_, met in required)
+            found.update({met_key(str(name)): met for name, _, _, met in required if name})
+        return found
 
     def window_row(
         self,
@@ -415,11 +433,3 @@ def _group(group: str | None, fields: dict[str, Any], record: int) -> Any:
     if group is None:
         return _WHOLE
     return record if group == EACH else fields.get(group)
-
-
-def _slot(total: tree.Total) -> Any:
-    """Where a person-year's totals hold `total`: a category's sum under the category's
-    name (every record adds to it), anything else under its own key."""
-    if total.over == "category" and total.function == "sum":
-        return total.name
-    return total.key
