@@ -49,7 +49,7 @@ def test_credit_to_a_year_no_policy_covers_is_explained_as_dropped() -> None:
     parts = (
         "2022 年度 40 学时，2023 年度 40 学时，2024 年度 40 学时（该年度没有适用的政策，不计入）"
     )
-    assert "分记到各年度：" + parts in text
+    assert "共 120 学时，分记到各年度：" + parts in text
 
 
 def test_the_document_says_what_a_missing_or_doubled_fact_means() -> None:

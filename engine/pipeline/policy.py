@@ -120,6 +120,8 @@ class Policy:
         self._tails: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}  # see `_text`
         self._reporter: Reporter | None = None
         self._explainer: Explainer | None = None
+        if coverage is not None:  # its summaries' items count even if no case reports
+            self._reporter = Reporter(self)
 
     # ── one record ──────────────────────────────────────────────────────
     def evaluate(self, record: Any, position: int = 1) -> dict[str, Any]:

@@ -57,6 +57,15 @@ class EvaluationError(Exception):
         self.span = span
 
 
+class OutOfRange(Exception):
+    """A record's value the policy's arithmetic cannot take (a span of too many years):
+    the record is invalid, for that field."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Program:
     """How one kind's records earn an amount under one regime."""
@@ -189,6 +198,8 @@ class Compiler:
         make = step_maker(credit_text(credit.source), cite, ("credit", credit))
         if credit.each is not None:
             first, last = (self.expr(e, regime, cite) for e in credit.each)
+            named = [e.name for e in credit.each if isinstance(e, tree.Var) and e.origin == "field"]
+            field_named = named[-1] if named else None
 
             def each(env: Env, trace: Trace) -> Any:
                 value = run(env, trace)
@@ -196,9 +207,10 @@ class Compiler:
                     return value
                 a, b = first(env, trace), last(env, trace)
                 if not 0 <= b - a < MAX_SPAN:
-                    raise EvaluationError(
-                        f"the years {a}..{b} are not a span of 1 to {MAX_SPAN} years",
-                        credit.source.span,
+                    raise OutOfRange(
+                        f"the years {a}..{b} credited to are not a span of 1 to {MAX_SPAN} "
+                        f"years ({credit_text(credit.source)})",
+                        field_named,
                     )
                 credited = Credited(value * (b - a + 1), tuple((y, value) for y in range(a, b + 1)))
                 trace.append(make(credited))
@@ -685,7 +697,7 @@ def located(fn: F, span: ast.Span, what: str) -> F:
     def run(env: Env, trace: Any) -> Any:
         try:
             return fn(env, trace)
-        except EvaluationError:
+        except (EvaluationError, OutOfRange):
             raise
         except Exception as error:  # a defect of the engine, reported where it arose
             message = f"{what} could not be evaluated ({type(error).__name__}: {error})"

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.checking.aggregate import fact_key
 from engine.checking.model import KindSpec
-from engine.running.records import show
+from engine.running.values import value_text
 
 Facts = list[dict[str, Any]]  # one person-year's distinct records of one `facts` kind
 
@@ -30,7 +30,7 @@ def keep(kept: Facts, fields: dict[str, Any], spec: KindSpec) -> str | None:
         return None  # the same facts again
     assert spec.facts is not None
     if kept and spec.facts.several is None:
-        first = "，".join(f"{name} = {show(value)}" for name, value in kept[0].items())
+        first = ", ".join(f"{name} = {value_text(value)}" for name, value in kept[0].items())
         return (
             f"the person already has a `{spec.name}` record for this year ({first}); "
             f"`facts {spec.name}` declares no choice between several (`several: …`)"

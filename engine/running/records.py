@@ -18,7 +18,7 @@ from engine.assembly.inherit import Lineage
 from engine.checking import tree
 from engine.checking.model import FieldSpec, KindSpec, Model
 from engine.checking.types import EVERYTHING
-from engine.running.compile import Compiler, EvaluationError, Program
+from engine.running.compile import Compiler, EvaluationError, OutOfRange, Program
 from engine.running.values import FACT, Credited, NotCounted, amount_value
 from engine.syntax import ast
 from engine.syntax.limits import MAX_INTEGER_DIGITS, MAX_PLACES
@@ -502,6 +502,8 @@ class RecordPath:
             value = program.run(env, trace)
         except EvaluationError as error:
             raise RecordError("evaluation_error", str(error)) from None
+        except OutOfRange as error:
+            raise RecordError(INVALID, str(error), error.field) from None
         return Decision(ident, person, year, program, env, value, trace)
 
     def _bad_kind(self, kind: Any) -> RecordError:

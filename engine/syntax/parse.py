@@ -265,7 +265,8 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
                 "full-width-punctuation",
                 f"full-width `{char}` is not part of the language",
                 span,
-                f"type the ASCII `{FULL_WIDTH[char]}` instead",
+                f"type the ASCII `{FULL_WIDTH[char]}` instead; if it belongs to a label or a "
+                f'table\'s word (`子课题（项目）组`), quote the word: `"子课题（项目）组"`',
             )
         text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
         unclosed = text.count('"') % 2 == 1

@@ -105,7 +105,8 @@ class Explainer:
                     else ""
                 )
                 parts.append(f"{year} 年度 {amount} {unit}".rstrip() + gone)
-            return "分记到各年度：" + "，".join(parts)
+            total = self.label(sum(amount_value_of(part["amount"]) for part in value))
+            return f"共 {total} {unit}".rstrip() + "，分记到各年度：" + "，".join(parts)
         if kind == "require":
             met = "满足" if value else "未满足"
             source = how[2].source
@@ -215,6 +216,8 @@ class Explainer:
         """A report row's derivation: each step, caps reached, and what is missing."""
         unit = self.units.get(row.get("regime", ""), "")
         when = row.get("year") or row.get("window")
+        if row.get("scope") == "window":  # its name, and the year it is counted from
+            when = f"{row['window']}" + (f"（{row['year']} 年度）" if "year" in row else "")
         regime = self.regimes.get(row.get("regime", ""), row.get("regime"))
         lines = [f"人员 {row['person']}，{when}（{regime}）"]
         caps = []
@@ -267,6 +270,11 @@ class Explainer:
 def _withheld(value: Any) -> bool:
     """A step's value is `not counted` (a look-up landed on `— REASON`)."""
     return isinstance(value, str) and value.startswith("not counted: ")
+
+
+def amount_value_of(shown: Any) -> Decimal:
+    """A trace's shown amount (an int or exact decimal) as a number to add."""
+    return Decimal(str(shown))
 
 
 def _negation(condition: ast.Expr) -> str:
