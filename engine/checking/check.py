@@ -836,7 +836,24 @@ def _window_pool(summary: tree.Summary) -> Pool:
     return Pool(window=True, values=values, outcomes=outcomes, requirements=named)
 
 
+# the words `labels { … }` may label: a result's and a report row's own keys
+HEADINGS = ("id", "person", "year", "kind", "regime", "unit", "category", "amount", "counted",
+            "reason", "scope", "window", "required", "shortfall", "qualified", "reasons",
+            "fact", "credits", "error", "policy", "version")  # fmt: skip
+
+
+def check_labels(ctx: Context) -> None:
+    """`labels { … }` names only words the engine prints itself."""
+    for decl in ctx.symbols.label_decls:
+        for name, _ in decl.entries:
+            if name not in HEADINGS:
+                ctx.error("unknown-name", f"`{name}` is not a word the engine prints",
+                          decl.span, did_you_mean(name, HEADINGS)
+                          or f"`labels` names: {', '.join(HEADINGS)}")  # fmt: skip
+
+
 CHECKS: list[Callable[[Context], None]] = [
+    check_labels,
     check_names,
     check_regimes,
     check_cites,

@@ -28,6 +28,7 @@ class Symbols:
     functions: dict[str, ast.Function] = field(default_factory=dict)
     rules: list[ast.Rule] = field(default_factory=list)
     headings: dict[str, str] = field(default_factory=dict)  # `labels { … }`
+    label_decls: list[ast.Labels] = field(default_factory=list)  # `labels { … }` as written
     summaries: list[ast.Summary] = field(default_factory=list)
     windows: dict[str, ast.Window] = field(default_factory=dict)
 
@@ -91,6 +92,7 @@ def collect(modules: Iterable[ast.Module]) -> tuple[Symbols, list[Diagnostic]]:
                 continue
             if isinstance(decl, ast.Labels):
                 symbols.headings.update(decl.entries)
+                symbols.label_decls.append(decl)
                 continue
             if isinstance(decl, ast.Window):
                 if decl.name in symbols.windows:
