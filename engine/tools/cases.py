@@ -47,6 +47,7 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     expect_report: list[dict[str, Any]] = field(default_factory=list)
     lines: dict[Any, int] = field(default_factory=dict)  # record id -> its table row's line
+    problem: str | None = None  # what is wrong with the case as written: it fails alone
 
 
 @dataclass
@@ -136,10 +137,18 @@ def read_cases(path: Path) -> list[Case]:
         raise CaseFileError(f"{path}: unknown key `{sorted(unknown)[0]}`; allowed: policy, cases")
     policy_path = (path.parent / data["policy"]).resolve() if data.get("policy") else None
     starts, source_lines = _case_lines(text), text.splitlines()
-    return [
-        _case(raw, path, starts[i] if i < len(starts) else 1, policy_path, source_lines)
-        for i, raw in enumerate(data["cases"])
-    ]
+    out = []
+    for i, raw in enumerate(data["cases"]):
+        line = starts[i] if i < len(starts) else 1
+        try:
+            out.append(_case(raw, path, line, policy_path, source_lines))
+        except CaseFileError as error:  # this case fails; the file's others still run
+            name = (
+                str(raw.get("name", f"case {i + 1}")) if isinstance(raw, dict) else f"case {i + 1}"
+            )
+            message = str(error).removeprefix(f"{path}:{line}: ")
+            out.append(Case(path, line, name, None, [], {}, policy_path, problem=message))
+    return out
 
 
 def _case(raw: Any, path: Path, line: int, policy: Path | None, text: list[str]) -> Case:
@@ -208,18 +217,56 @@ def _number(value: Any) -> bool:
 
 def run_case(case: Case, policy: Decides) -> Outcome:
     outcome = Outcome(case)
+    if case.problem is not None:
+        outcome.failures.append(case.problem)
+        return outcome
+    names = _names(policy)
     if case.expect:
         results = {r["id"]: r for r in policy.evaluate_many(case.records)}
         for ident, expected in case.expect.items():
             failures: list[str] = []
-            _expect_result(ident, expected, results.get(ident), failures)
+            _expect_result(ident, _named(expected, names), results.get(ident), failures)
             where = f"line {case.lines[ident]}: " if ident in case.lines else ""
             outcome.failures.extend(where + f for f in failures)
     if case.expect_report:
         rows = policy.report(case.records)
         for expected in case.expect_report:
-            _expect_row(expected, rows, outcome.failures)
+            _expect_row(_named(expected, names), rows, outcome.failures)
     return outcome
+
+
+def _names(policy: Decides) -> dict[str, dict[str, str]]:
+    """Label -> name of what a result or report row names, by its key (`kind`, `category`,
+    `reason`, `regime`; any other key: a member), so that an expectation may use either;
+    a label two of them share stays as written."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for member in policy.members:
+        symbols = member.model.symbols
+        groups = {"kind": symbols.kinds, "category": symbols.categories,
+                  "reason": symbols.reasons, "regime": symbols.regimes}  # fmt: skip
+        for key, group in groups.items():
+            for name, decl in group.items():
+                if decl.label:
+                    found.setdefault(key, {}).setdefault(decl.label, set()).add(name)
+        for enum in symbols.enums.values():
+            for m in enum.members:
+                if m.label:
+                    found.setdefault("", {}).setdefault(m.label, set()).add(m.name)
+    return {
+        key: {label: next(iter(names)) for label, names in labels.items() if len(names) == 1}
+        for key, labels in found.items()
+    }
+
+
+def _named(expected: Any, names: dict[str, dict[str, str]], key: str = "") -> Any:
+    """An expectation with labels put back to names (`category: 折算` -> `converted`)."""
+    if isinstance(expected, dict):
+        return {k: _named(v, names, k) for k, v in expected.items()}
+    if isinstance(expected, list):
+        return [_named(v, names, key) for v in expected]
+    if isinstance(expected, str):
+        return names.get(key if key in names else "", {}).get(expected, expected)
+    return expected
 
 
 def _expect_result(ident: Any, expected: Any, actual: Any, failures: list[str]) -> None:
@@ -243,6 +290,10 @@ def _expect_row(expected: Any, rows: list[dict[str, Any]], failures: list[str]) 
     ids = {k: expected[k] for k in REPORT_IDS if isinstance(expected, dict) and k in expected}
     label = ", ".join(f"{k} {v}" for k, v in ids.items()) or "?"
     found = [r for r in rows if all(r.get(k) == v for k, v in ids.items())]
+    if isinstance(expected, dict) and expected.get("absent") is True:
+        if found:
+            failures.append(f"report row ({label}): expected no such row, but the report has it")
+        return
     if not found:
         failures.append(f"report row ({label}): no such row")
     else:
@@ -286,6 +337,14 @@ class PolicyCache:
         return self._loaded[key]
 
 
+def selects(pattern: str, case: Case) -> bool:
+    """`-k`: a case whose name holds the pattern (any case), or whose file's name does,
+    or whose place is it (`papers.yaml:12`)."""
+    wanted = pattern.casefold()
+    place = f"{case.file.name}:{case.line}"
+    return wanted in case.name.casefold() or wanted in case.file.name.casefold() or wanted == place
+
+
 def case_files(paths: list[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
@@ -294,9 +353,12 @@ def case_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def run_files(paths: list[Path], cache: PolicyCache | None = None) -> Iterator[Outcome | str]:
-    """Every case of every file; a string for a file or policy that could not be run (a
-    policy's diagnostics are shown once, however many cases it fails)."""
+def run_files(
+    paths: list[Path], cache: PolicyCache | None = None, pattern: str | None = None
+) -> Iterator[Outcome | str]:
+    """Every case of every file (with `pattern`, those it selects); a string for a file or
+    policy that could not be run (a policy's diagnostics are shown once, however many
+    cases it fails)."""
     cache = cache or PolicyCache()
     shown: set[str] = set()
     for path in case_files(paths):
@@ -306,6 +368,8 @@ def run_files(paths: list[Path], cache: PolicyCache | None = None) -> Iterator[O
             yield str(error)
             continue
         for case in cases:
+            if pattern is not None and not selects(pattern, case):
+                continue
             try:
                 policy = cache.get(case.policy_path, case.params)
             except PolicyError as error:

@@ -196,7 +196,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     cache = PolicyCache(coverage, default)
     passed = failed = 0
     broken = False  # a case file or a policy that could not be read
-    for outcome in run_files(paths, cache):
+    for outcome in run_files(paths, cache, args.k):
         if isinstance(outcome, Outcome) and outcome.passed:
             passed += 1
             if args.verbose:
@@ -206,6 +206,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         broken = broken or not isinstance(outcome, Outcome)
         text = outcome.describe() if isinstance(outcome, Outcome) else outcome
         print(f"FAIL {text}")
+    if args.k is not None and passed + failed == 0:
+        print(f"no case matches `-k {args.k}`")
     status = USAGE if broken else OK if failed == 0 and passed > 0 else FAILED
     if coverage is not None:
         if args.changes:
@@ -609,6 +611,10 @@ def parser() -> argparse.ArgumentParser:
         "paths", nargs="*", metavar="PATH", help="case files or folders (default: the cases here)"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument(
+        "-k", metavar="PATTERN",
+        help="run only the cases whose name or file name holds PATTERN, or at FILE:LINE",
+    )  # fmt: skip
     p.add_argument(
         "--policy",
         metavar="PATH",
