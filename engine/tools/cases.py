@@ -242,8 +242,9 @@ def _names(policy: Decides) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, set[str]]] = {}
     for member in policy.members:
         symbols = member.model.symbols
-        groups = {"kind": symbols.kinds, "category": symbols.categories,
-                  "reason": symbols.reasons, "regime": symbols.regimes}  # fmt: skip
+        groups: dict[str, dict[str, Any]] = {"kind": symbols.kinds,
+                  "category": symbols.categories, "reason": symbols.reasons,
+                  "regime": symbols.regimes}  # fmt: skip
         for key, group in groups.items():
             for name, decl in group.items():
                 if decl.label:
