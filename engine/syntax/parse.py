@@ -270,12 +270,19 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
             )
         text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else ""
         unclosed = text.count('"') % 2 == 1
+        cell = None if unclosed else _table_cell(source, line, column, file)
+        if cell is not None:
+            return cell
         return Diagnostic(
             "unexpected-character",
             f"unexpected character {_character(char)}",
             span,
             "a quoted text on this line is not closed" if unclosed else None,
         )
+    if isinstance(error, UnexpectedToken):
+        cell = _table_cell(source, line, column, file)
+        if cell is not None:
+            return cell
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         token = error.token
         found = f"`{token}`" if token.type != "NAME" else f"the name `{token}`"
@@ -294,6 +301,34 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         f"the file ends too early: expected {expected}",
         span,
         "a declaration may be unfinished, or a `}` missing",
+    )
+
+
+def _table_cell(source: str, line: int, column: int, file: str) -> Diagnostic | None:
+    """A syntax error inside a table row's cell (`2O`, `20分`): the cell, as the officer
+    wrote it, and what a cell may be — not a list of the grammar's words."""
+    lines = source.splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if not text.lstrip().startswith("|"):
+        return None
+    start = text.rfind("|", 0, column - 1) + 1
+    end = text.find("|", column - 1)
+    if start <= 0 or end < 0:
+        return None
+    written = text[start:end].strip()
+    if not written:
+        return None
+    first = start + len(text[start:end]) - len(text[start:end].lstrip()) + 1
+    span = ast.Span(file, line, first, line, first + len(written))
+    if written[0].isdigit():
+        help = "write the number alone: `20`, not `20分`; the digit 0, not the letter O"
+    else:
+        help = f'a word with spaces or punctuation goes in quotes: `"{written}"`'
+    return Diagnostic(
+        "table-cell",
+        f"the cell `{written}` is not a number, a range, a member, `—` or a quoted text",
+        span,
+        help,
     )
 
 
