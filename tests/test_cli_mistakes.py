@@ -107,3 +107,11 @@ def test_a_failing_expectation_shows_the_records_error(
     assert (
         "    a: expected {amount: 20}, got the error invalid_record: `pased` is not a field" in out
     )
+
+
+def test_one_file_of_a_policy_checked_alone_is_pointed_to_its_folder(capsys) -> None:
+    folder = Path(__file__).resolve().parent.parent / "policies" / "binzhou"
+    assert main(["check", str(folder / "papers.rules")]) == 1
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("note: `papers.rules` is one of 9 files of the policy in ")
+    assert last.endswith("binzhou")

@@ -142,6 +142,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(error)
             print(f"{len(error.diagnostics)} error(s)")
+            alone = _one_file_of_a_folder(args.path)
+            if alone is not None:
+                print(alone)
         unreadable = any(d.code in INPUT_CODES and d.span is None for d in error.diagnostics)
         return USAGE if unreadable else FAILED
     if args.format == "json":
@@ -166,6 +169,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{name}: ok — {len(policy.members)} policies, years {years_text(policy.years)}{gaps}"
         )
     return OK
+
+
+def _one_file_of_a_folder(path: str | None) -> str | None:
+    """A note when one `.rules` file of a policy folder is checked alone: its names are
+    declared in the folder's other files."""
+    file = Path(path) if path else None
+    if file is None or not file.is_file() or file.suffix != ".rules":
+        return None
+    others = [f for f in file.parent.glob("*.rules") if f.name != file.name]
+    if not others:
+        return None
+    return (
+        f"note: `{file.name}` is one of {len(others) + 1} files of the policy in "
+        f"`{shown(file.parent)}`; check them together: rules check {shown(file.parent)}"
+    )
 
 
 def _count(things: Sized, word: str) -> str:
