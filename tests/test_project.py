@@ -1,7 +1,9 @@
-"""Project-level promises: documented codes, the README's main job, the benchmark's baseline."""
+"""Project-level promises: documented codes, the README's main job, the benchmark's baseline,
+the notice and its readings kept in the repository."""
 
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 
 import engine
@@ -48,3 +50,70 @@ def test_benchmark_baseline_agrees_with_the_engine() -> None:
     spec.loader.exec_module(bench)
     records = bench.generate(5000, seed=11)
     bench.agree(list(engine.load().evaluate_many(records)), bench.baseline_many(records))
+
+
+BINZHOU = ROOT / "policies" / "binzhou"
+READINGS = BINZHOU / "readings.zh.md"
+LINK = re.compile(r"\[([^\]]+)\]\(([^)#\s]+)(?:#L(\d+))?\)")
+
+
+def repository_text_files() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    paths = [ROOT / name for name in listed.split("\0") if name]
+    return [p for p in paths if p.is_file() and b"\0" not in p.read_bytes()[:8192]]
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """The notice and its readings are in the repository; no file cites a copy users lack."""
+    banned = re.compile(r"shared[/]|interpretation[s][.]md|contract[.]md")  # not matching itself
+    files = repository_text_files()
+    assert len(files) > 100
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if banned.search(line)
+    ]
+    assert hits == []
+
+
+def test_the_notice_is_the_binzhou_policys_source() -> None:
+    notice = (BINZHOU / "notice.zh.txt").read_text(encoding="utf-8")
+    assert "滨人社信函〔2021〕7号" in notice and "学时（学分）折算说明" in notice
+
+
+def test_every_reading_in_the_policy_is_explained_and_linked_to_its_line() -> None:
+    readings = READINGS.read_text(encoding="utf-8")
+    links = {(target, int(line)) for _, target, line in LINK.findall(readings) if line}
+    marked = {
+        (key, path.name, n)
+        for path in sorted(BINZHOU.glob("*.rules"))
+        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for key in re.findall(r"Reading ([A-Z]\d+)", text)
+    }
+    assert {key for key, _, _ in marked} >= {"A1", "A2", "P1", "P2", "D1", "C1", "C2", "S1"}
+    for key, _, _ in marked:
+        assert f"**Reading {key}**" in readings, key
+    assert {(name, n) for _, name, n in marked} <= links
+
+
+def test_the_readings_links_and_citation_keys_hold() -> None:
+    """Each link names an existing file (and line: text `file:N`, that line exists), and
+    every key a policy cites is in the readings' table of keys."""
+    readings = READINGS.read_text(encoding="utf-8")
+    for text, target, line in LINK.findall(readings):
+        lines = (BINZHOU / target).read_text(encoding="utf-8").splitlines()
+        if line:
+            assert text == f"{target}:{line}" and 1 <= int(line) <= len(lines), text
+    keyed = set(re.findall(r"^\| ([正附][^ |]*) \|", readings, re.MULTILINE))
+    cited = {
+        key
+        for path in BINZHOU.glob("*.rules")
+        for key in re.findall(r'"([正附][^"]*)"', path.read_text(encoding="utf-8"))
+    }
+    assert len(cited) >= 20 and cited <= keyed

@@ -42,8 +42,8 @@ def one_or_many(name: str) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "Result": {
         "type": "object",
-        "description": "The result of one record (contract: 'Result of one record'), or its "
-        "error in its place.",
+        "description": "The result of one record, as `rules eval` prints it, or its error "
+        "in its place.",
         "properties": {
             "id": {"type": ["string", "integer"]},
             "person": {"type": "string"},
@@ -73,7 +73,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "ReportRow": {
         "type": "object",
-        "description": "A person-year, a window or an invalid record (contract: 'Reports').",
+        "description": "A person-year, a window or an invalid record, as `rules report` prints it.",
         "properties": {"scope": {"enum": ["year", "window", "error"]}},
         "required": ["scope"],
     },
