@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import sys
 from collections.abc import Callable, Sized
 from pathlib import Path
@@ -32,7 +33,7 @@ from engine.pipeline.policyset import PolicySet
 from engine.running.coverage import Coverage
 from engine.running.jsonout import dumps, pretty
 from engine.running.protocol import Decides
-from engine.syntax.diagnostics import PolicyError, as_dict, render, unreadable
+from engine.syntax.diagnostics import Diagnostic, PolicyError, as_dict, render, unreadable
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
 from engine.tools.cases import Outcome, PolicyCache, run_files
@@ -142,7 +143,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(error)
             print(f"{len(error.diagnostics)} error(s)")
-            alone = _one_file_of_a_folder(args.path)
+            alone = _one_file_of_a_folder(args.path, error.diagnostics)
             if alone is not None:
                 print(alone)
         unreadable = any(d.code in INPUT_CODES and d.span is None for d in error.diagnostics)
@@ -171,19 +172,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     return OK
 
 
-def _one_file_of_a_folder(path: str | None) -> str | None:
-    """A note when one `.rules` file of a policy folder is checked alone: its names are
-    declared in the folder's other files."""
+def _one_file_of_a_folder(path: str | None, diagnostics: list[Diagnostic]) -> str | None:
+    """A note when one `.rules` file of a policy folder is checked alone: a name it does
+    not know is declared in one of the folder's other files."""
     file = Path(path) if path else None
     if file is None or not file.is_file() or file.suffix != ".rules":
         return None
     others = [f for f in file.parent.glob("*.rules") if f.name != file.name]
-    if not others:
+    unknown = {
+        m.group(1)
+        for d in diagnostics
+        if d.code == "unknown-name"
+        for m in [re.search(r"`([^`]+)`", d.message)]
+        if m is not None
+    }
+    declared = re.compile(
+        r"(?m)^\s*(?:param|table|function|enum|kind|facts|category|reason|regime)\s+("
+        + "|".join(map(re.escape, unknown or {"\0"}))
+        + r")\b"
+    )
+    if not any(declared.search(_text_of(f)) for f in others):
         return None
     return (
         f"note: `{file.name}` is one of {len(others) + 1} files of the policy in "
         f"`{shown(file.parent)}`; check them together: rules check {shown(file.parent)}"
     )
+
+
+def _text_of(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _count(things: Sized, word: str) -> str:
