@@ -257,6 +257,13 @@ def _character(char: str) -> str:
 
 def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagnostic:
     line, column = error.line, error.column
+    ended = isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    )
+    at = len(source.splitlines()) + 1 if ended or not line or line < 0 else line
+    table = _empty_cell(source, at, file) or _unclosed_table(source, at, file)
+    if table is not None:
+        return table
     if isinstance(error, UnexpectedCharacters):
         char = source[error.pos_in_stream or 0]
         span = ast.Span(file, line, column, line, column + 1)
@@ -279,7 +286,7 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
             span,
             "a quoted text on this line is not closed" if unclosed else None,
         )
-    if isinstance(error, UnexpectedToken):
+    if isinstance(error, UnexpectedToken) and not ended:
         cell = _table_cell(source, line, column, file)
         if cell is not None:
             return cell
@@ -301,6 +308,67 @@ def _syntax_diagnostic(error: UnexpectedInput, source: str, file: str) -> Diagno
         f"the file ends too early: expected {expected}",
         span,
         "a declaration may be unfinished, or a `}` missing",
+    )
+
+
+_ROW = re.compile(r"^\s*\|")
+_EMPTY = re.compile(r"\|([ \t]*)\|")
+_DECLARATION = re.compile(
+    r"^\s*(policy|labels|enum|category|reason|regime|param|kind|facts|table|function|rule"
+    r"|summary|window|override|extend)\b"
+)
+_TABLE_HEAD = re.compile(r"^\s*(?:override\s+|extend\s+)?table\s+([^\W\d]\w*)")
+
+
+def _empty_cell(source: str, before: int, file: str) -> Diagnostic | None:
+    """An empty cell (`| 甲 |  |`) in a table row up to the error's line."""
+    for number, text in enumerate(source.splitlines()[:before], 1):
+        row = text.split("#", 1)[0]
+        if not _ROW.match(row) or '"' in row:
+            continue
+        empty = _EMPTY.search(row)
+        if empty is not None:
+            column = empty.start() + 2
+            span = ast.Span(file, number, column, number, column + max(len(empty.group(1)), 1))
+            return Diagnostic(
+                "table-cell",
+                "this cell is empty",
+                span,
+                "write `—` where the notice gives no value (or `— REASON`)",
+            )
+    return None
+
+
+def _unclosed_table(source: str, line: int, file: str) -> Diagnostic | None:
+    """A declaration that starts while a table's rows are still open (a missing `}`)."""
+    lines = source.splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text and not _DECLARATION.match(text):  # the error is not a declaration's start
+        return None
+    written = [t.split("#", 1)[0].rstrip() for t in lines if t.strip()]
+    if not text and written and _ROW.match(written[-1]) and not written[-1].endswith("|"):
+        return None  # the file ends inside a row: that row is what is unfinished
+    opened: list[int] = []  # the lines of the `{` not yet closed
+    for number, row in enumerate(lines[: line - 1], 1):
+        code = re.sub(r'"(\\.|[^"\\])*"', '""', row).split("#", 1)[0]
+        for char in code:
+            if char == "{":
+                opened.append(number)
+            elif char == "}" and opened:
+                opened.pop()
+    if not opened:
+        return None
+    head = next((n for n in range(opened[-1], 0, -1) if _TABLE_HEAD.match(lines[n - 1])), None)
+    if head is None or head < opened[-1] - 3:
+        return None
+    name = _TABLE_HEAD.match(lines[head - 1]).group(1)  # type: ignore[union-attr]
+    last = max(n for n in range(opened[-1], line) if _ROW.match(lines[n - 1]) or n == opened[-1])
+    span = ast.Span(file, head, 1, head, len(lines[head - 1]) + 1)
+    return Diagnostic(
+        "table-unclosed",
+        f"the table `{name}` that starts at line {head} is not closed",
+        span,
+        f"end its rows with `}}` (after line {last}, before line {line})",
     )
 
 
