@@ -42,6 +42,7 @@ from engine.views.diff import diff
 from engine.views.diffout import text as diff_text
 from engine.views.diffout import workbook
 from engine.views.document import Document, html_page, markdown
+from engine.views.needs import needs, needs_text
 
 OK, FAILED, USAGE = 0, 1, 2
 INPUT_CODES = ("no-policy", "unreadable", "set-file")  # without a place: the path itself
@@ -295,6 +296,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
     policy, name = _load(args.policy)
     numbered = _records(args, policy, Progress(sys.stderr, False))
     status = OK
+    if args.needs:
+        for position, record in numbered:
+            if not isinstance(record, dict):
+                print(f"记录 {position}：不是一条记录")
+                status = FAILED
+                continue
+            found = needs(policy, record)
+            ident = record.get("id", position)
+            words = f"记录 {ident}：{needs_text(policy, record, found)}"
+            print(dumps({"id": ident, **found}) if args.format == "json" else words)
+        _closing(args, name)
+        return status
     if args.report:
         traces: list[Any] = []
         rows = list(policy.report_numbered(numbered, traces))
@@ -536,6 +549,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE", help="records (default: JSON Lines on stdin)")
     p.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet (default: the first)")
     p.add_argument("--report", action="store_true", help="explain each person-year instead")
+    p.add_argument(
+        "--needs", action="store_true",
+        help="for a record still being filled in: what is left, what changes the amount",
+    )  # fmt: skip
     p.add_argument("--format", choices=("text", "json"), default="text")
     with_policy(p)
     p = command("fmt", cmd_fmt, "format .rules files the one canonical way, comments kept")
