@@ -104,3 +104,36 @@ def test_k_runs_only_the_cases_it_names(tmp_path: Path, capsys) -> None:
     assert "1 passed" not in capsys.readouterr().out
     assert main(["test", str(path), "-k", "没有这个"]) == 1
     assert "no case matches `-k 没有这个`" in capsys.readouterr().out
+
+
+def test_update_writes_the_actual_values_into_the_failing_expectations(
+    tmp_path: Path, capsys
+) -> None:
+    path = _file(
+        tmp_path,
+        f"""\
+  # 一个注释
+  - name: 两个期望写错了
+    records: [{PAPER}]
+    expect:
+      r1: {{amount: 7, counted: true}}   # 旧值
+  - name: 多行的期望
+    records: [{PAPER.replace("words: 3000", "words: 800")}]
+    expect:
+      r1:
+        amount: 15
+        reason: none
+  - name: 对的
+    records: [{PAPER}]
+    expect: {{r1: {{amount: 15}}}}
+""",
+    )
+    assert main(["test", str(path), "--update"]) == 1
+    out = capsys.readouterr().out
+    assert f"updated {path}:7: r1.amount = 15" in out
+    assert f"updated {path}:12: r1.amount = 0" in out
+    assert f"updated {path}:13: r1.reason = too_short" in out
+    text = path.read_text(encoding="utf-8")
+    assert "      r1: {amount: 15, counted: true}   # 旧值\n" in text
+    assert "        amount: 0\n        reason: too_short\n" in text
+    assert main(["test", str(path)]) == 0

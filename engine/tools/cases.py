@@ -54,6 +54,8 @@ class Case:
 class Outcome:
     case: Case
     failures: list[str] = field(default_factory=list)
+    # (record id, result key, actual value) of each differing value `--update` can write
+    fixes: list[tuple[Any, str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -196,6 +198,17 @@ def matches(expected: Any, actual: Any, key: str, failures: list[str]) -> None:
         failures.append(f"{key}: expected {_yaml(expected)}, got {_yaml(actual)}")
 
 
+def _differ(expected: Any, actual: Any) -> bool:
+    failures: list[str] = []
+    matches(expected, actual, "", failures)
+    return bool(failures)
+
+
+def yaml_text(value: Any) -> str:
+    """A value as a case file writes it (`true`, `too_short`, `{amount: 3}`)."""
+    return _yaml(value)
+
+
 def _yaml(value: Any) -> str:
     """A value as a case file writes it (`true`, `too_short`, `{amount: 3}`)."""
     if isinstance(value, bool):
@@ -225,7 +238,14 @@ def run_case(case: Case, policy: Decides) -> Outcome:
         results = {r["id"]: r for r in policy.evaluate_many(case.records)}
         for ident, expected in case.expect.items():
             failures: list[str] = []
-            _expect_result(ident, _named(expected, names), results.get(ident), failures)
+            wanted, actual = _named(expected, names), results.get(ident)
+            _expect_result(ident, wanted, actual, failures)
+            if failures and isinstance(wanted, dict) and isinstance(actual, dict):
+                outcome.fixes += [
+                    (ident, k, actual[k])
+                    for k, v in wanted.items()
+                    if k in actual and not isinstance(v, dict | list) and _differ(v, actual[k])
+                ]
             where = f"line {case.lines[ident]}: " if ident in case.lines else ""
             outcome.failures.extend(where + f for f in failures)
     if case.expect_report:

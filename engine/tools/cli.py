@@ -37,6 +37,7 @@ from engine.syntax.diagnostics import Diagnostic, PolicyError, as_dict, render, 
 from engine.syntax.format import format_module
 from engine.syntax.parse import PolicySyntaxError, parse
 from engine.tools.cases import Outcome, PolicyCache, run_files
+from engine.tools.update import update
 from engine.tools.workspace import Workspace, find, named, policy_paths, shown
 from engine.views.diff import diff
 from engine.views.diffout import text as diff_text
@@ -235,7 +236,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     cache = PolicyCache(coverage, default)
     passed = failed = 0
     broken = False  # a case file or a policy that could not be read
+    to_update: dict[Path, list[Outcome]] = {}
     for outcome in run_files(paths, cache, args.k):
+        if isinstance(outcome, Outcome) and outcome.fixes and args.update:
+            to_update.setdefault(outcome.case.file, []).append(outcome)
         if isinstance(outcome, Outcome) and outcome.passed:
             passed += 1
             if args.verbose:
@@ -245,6 +249,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         broken = broken or not isinstance(outcome, Outcome)
         text = outcome.describe() if isinstance(outcome, Outcome) else outcome
         print(f"FAIL {text}")
+    for file, outcomes in to_update.items():
+        for line in update(file, outcomes):
+            print(f"updated {_relative(line)}")
     if args.k is not None and passed + failed == 0:
         print(f"no case matches `-k {args.k}`")
     status = USAGE if broken else OK if failed == 0 and passed > 0 else FAILED
@@ -666,6 +673,10 @@ def parser() -> argparse.ArgumentParser:
         "paths", nargs="*", metavar="PATH", help="case files or folders (default: the cases here)"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument(
+        "--update", action="store_true",
+        help="write the actual values into failing expectations (review them with git diff)",
+    )  # fmt: skip
     p.add_argument(
         "-k", metavar="PATTERN",
         help="run only the cases whose name or file name holds PATTERN, or at FILE:LINE",
