@@ -128,6 +128,7 @@ def test_openapi_is_made_from_the_code_with_the_record_schema(api: TestClient) -
         "/v1/evaluate",
         "/v1/report",
         "/v1/explain",
+        "/v1/needs",
         "/v1/schema",
         "/v1/policies",
         "/v1/policies/confirm",
@@ -553,3 +554,17 @@ def test_an_unfinished_last_line_is_cut_when_the_log_opens(tmp_path) -> None:
     opened.close()
     assert [json.loads(line) for line in log.read_text().splitlines()][-1]["result"] == {"d": 4}
     assert log.read_text().splitlines()[:2] == ['{"a": 1}', '{"b": 2}']
+
+
+def test_needs_says_what_a_record_being_filled_in_lacks(api: TestClient) -> None:
+    partial = {"id": "n1", "kind": "degree", "year": 2021}
+    answer = api.post("/v1/needs", json=partial)
+    assert answer.status_code == 200
+    choices = {"True": 20, "False": "not counted: not_passed"}
+    assert answer.json() == {
+        "id": "n1", "needed": ["passed"], "matters": ["passed"], "next": "passed",
+        "choices": choices,
+    }  # fmt: skip
+    many = api.post("/v1/needs", json=[partial, 7, {"kind": ["x"], "year": 2021}])
+    assert [n.get("needed") for n in many.json()] == [["passed"], None, []]
+    assert many.json()[1]["error"]["code"] == "invalid_record"

@@ -40,6 +40,21 @@ def one_or_many(name: str) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "Needs": {
+        "type": "object",
+        "description": "What a record still being filled in needs, as `rules explain --needs` "
+        "gives it: the fields left, those that can change the amount, the next one and the "
+        "outcome of each of its choices (or the outcome, when nothing is left).",
+        "properties": {
+            "id": {"type": ["string", "integer"]},
+            "needed": {"type": "array", "items": {"type": "string"}},
+            "matters": {"type": "array", "items": {"type": "string"}},
+            "next": {"type": "string"},
+            "choices": {"type": "object"},
+            "outcome": {},
+            "error": {"type": "object"},
+        },
+    },
     "Result": {
         "type": "object",
         "description": "The result of one record, as `rules eval` prints it, or its error "

@@ -41,13 +41,14 @@ from engine.io.inputs import InputError, TooManyRows, read_records
 from engine.io.outputs import Writer, labels, report_columns
 from engine.running.jsonout import dumps, loads
 from engine.running.protocol import Decides
-from engine.running.records import RecordError, Unreadable, usable_id, year_of
+from engine.running.records import INVALID, RecordError, Unreadable, usable_id, year_of
 from engine.service import timeouts
 from engine.service.decisionlog import DecisionLog, Encoded
 from engine.service.holder import PolicyHolder, now, settle
 from engine.service.metrics import Metrics
 from engine.service.openapi import Endpoint, document, one_or_many
 from engine.service.pages import UI, document_page, index_page
+from engine.views.needs import needs
 
 log = logging.getLogger("rules.serve")
 JSON = "application/json"
@@ -145,6 +146,14 @@ ENDPOINTS = [
         "Explain one record, or a list, step by step in words",
         "Record",
         one_or_many("Explanation"),
+    ),
+    Endpoint(
+        "/v1/needs",
+        "POST",
+        "For a record still being filled in: the fields left, those that change the amount, "
+        "and each choice's outcome",
+        "Record",
+        one_or_many("Needs"),
     ),
     Endpoint(
         "/v1/schema",
@@ -404,6 +413,18 @@ class Service:
         texts = [text for text, _, _ in decided]
         return texts[0] if isinstance(body, dict) else b"[" + b", ".join(texts) + b"]"
 
+    def needs(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
+        records = body if isinstance(body, list) else [body]
+        out = []
+        for n, record in timeouts.in_time(enumerate(records, 1)):
+            if isinstance(record, dict):
+                out.append({"id": record.get("id", n), **needs(policy, record)})
+            else:
+                message = "a record must be an object with `kind` and `year`"
+                out.append({"id": n, "error": {"code": INVALID, "message": message}})
+        self._count("needs", len(records), [e["error"]["code"] for e in out if "error" in e])
+        return dumps(out[0]) if isinstance(body, dict) else _array(out)
+
     def explain(self, policy: Decides, body: Any, rid: str, params: dict[str, str]) -> str:
         records = body if isinstance(body, list) else [body]
         explained = [policy.explain(r, n) for n, r in timeouts.in_time(enumerate(records, 1))]
@@ -580,6 +601,7 @@ class Service:
             "/v1/evaluate": self.evaluate,
             "/v1/report": self.report,
             "/v1/explain": self.explain,
+            "/v1/needs": self.needs,
             "/v1/schema": self.schema,
             "/v1/policies": self.policies,
             "/healthz": self.health,

@@ -26,7 +26,8 @@ def needs(policy: Decides, record: dict[str, Any]) -> dict[str, Any]:
         if common not in record:
             return {"needed": [common], "matters": [common]}
     member = policy.member_for(record["year"]) if type(record["year"]) is int else None
-    kind = member.model.kinds.get(record["kind"]) if member is not None else None
+    named = record["kind"] if type(record["kind"]) is str else None
+    kind = member.model.kinds.get(named) if member is not None and named else None
     if member is None or kind is None:
         return {"needed": [], "matters": [], "outcome": _outcome(policy, record)}
     regime = member.regime_for(record["year"])
