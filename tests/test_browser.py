@@ -297,3 +297,15 @@ def test_screenshots(serve, browser, tmp_path: Path) -> None:
     assert all(
         (folder / f"{name}.png").stat().st_size > 10_000 for name in ("try", "batch", "policy")
     )
+
+
+def test_a_record_still_being_filled_in_is_told_what_is_left(serve, browser) -> None:
+    _open(browser, serve())
+    _fill(browser, "paper", "2021", venue="cn_serial", authors="2", position="1")
+    box = _wait(browser, lambda d: d.find_element(By.ID, "try-needs"))
+    said = [p.text for p in box.find_elements(By.TAG_NAME, "p")]
+    assert said == ["还需填写：字数", "其中会影响数额的：字数"]
+    _fill(browser, "professional_course", "2021")  # exactly one of hours, days
+    _wait(browser, lambda d: "其中一项" in d.find_element(By.ID, "try-needs").text)
+    said = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#try-needs p")]
+    assert said == ["以下填写其中一项：学时、天数", "其中会影响数额的：学时、天数"]

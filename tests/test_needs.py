@@ -16,6 +16,7 @@ def test_a_paper_without_its_venue_needs_the_venue_and_each_venue_gives_its_amou
     assert needs(POLICY, PAPER) == {
         "needed": ["venue"],
         "matters": ["venue"],
+        "unit": "hours",
         "next": "venue",
         "choices": {"cn_serial": 8, "provincial_permit": 5, "city_permit": 3,
                     "international": 13, "none": "not counted: no_serial_number"},
@@ -24,7 +25,7 @@ def test_a_paper_without_its_venue_needs_the_venue_and_each_venue_gives_its_amou
 
 def test_a_complete_record_needs_nothing_and_gives_its_outcome() -> None:
     award = {"kind": "award", "year": 2021, "level": "national", "rank": 1}
-    assert needs(POLICY, award) == {"needed": [], "matters": [], "outcome": 40}
+    assert needs(POLICY, award) == {"needed": [], "matters": [], "unit": "hours", "outcome": 40}
 
 
 def test_with_two_fields_missing_both_are_named_and_no_choice_is_worked_out() -> None:
@@ -49,3 +50,9 @@ def test_the_command_says_it_in_words(tmp_path: Path, capsys) -> None:
         "  若是否合格（passed）为是：20 学时",
         "  若是否合格（passed）为否：不计（考试或考核未合格）",
     ]
+
+
+def test_exactly_one_of_two_fields_is_a_choice_between_them() -> None:
+    found = needs(POLICY, {"kind": "professional_course", "year": 2021})
+    assert found == {"needed": [], "matters": ["hours", "days"], "unit": "hours",
+                     "one_of": [["hours", "days"]], "next": "hours"}  # fmt: skip

@@ -562,8 +562,8 @@ def test_needs_says_what_a_record_being_filled_in_lacks(api: TestClient) -> None
     assert answer.status_code == 200
     choices = {"True": 20, "False": "not counted: not_passed"}
     assert answer.json() == {
-        "id": "n1", "needed": ["passed"], "matters": ["passed"], "next": "passed",
-        "choices": choices,
+        "id": "n1", "needed": ["passed"], "matters": ["passed"], "unit": "hours",
+        "next": "passed", "choices": choices,
     }  # fmt: skip
     many = api.post("/v1/needs", json=[partial, 7, {"kind": ["x"], "year": 2021}])
     assert [n.get("needed") for n in many.json()] == [["passed"], None, []]

@@ -49,6 +49,8 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": ["string", "integer"]},
             "needed": {"type": "array", "items": {"type": "string"}},
             "matters": {"type": "array", "items": {"type": "string"}},
+            "unit": {"type": ["string", "null"]},
+            "one_of": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
             "next": {"type": "string"},
             "choices": {"type": "object"},
             "outcome": {},

@@ -33,23 +33,21 @@ def needs(policy: Decides, record: dict[str, Any]) -> dict[str, Any]:
     regime = member.regime_for(record["year"])
     rule = member.model.rules.get((kind.name, regime or ""))
     read = _fields_read(rule.body) if rule is not None else set()
-    groups = kind.exactly_one_groups()
-    needed = [
-        name
-        for name, spec in kind.fields.items()
-        if name not in record
-        and (not spec.optional or any(name in g and not set(g) & set(record) for g in groups))
-    ]
-    matters = [name for name in needed if name in read]
-    out: dict[str, Any] = {"needed": needed, "matters": matters}
-    if not needed:
+    groups = [list(g) for g in kind.exactly_one_groups() if not set(g) & set(record)]
+    needed = [n for n, spec in kind.fields.items() if n not in record and not spec.optional]
+    matters = [n for n in [*needed, *(f for g in groups for f in g)] if n in read]
+    unit = member.model.symbols.regimes[regime].unit if regime else None
+    out: dict[str, Any] = {"needed": needed, "matters": matters, "unit": unit}
+    if groups:
+        out["one_of"] = groups  # give exactly one field of each
+    if not needed and not groups:
         out["outcome"] = _outcome(policy, record)
         return out
     if matters:
         field = kind.fields[matters[0]]
         out["next"] = field.name
         values = _choices(field)
-        if values is not None and len(needed) == 1:
+        if values is not None and len(needed) + len(groups) == 1:
             out["choices"] = {str(v): _outcome(policy, {**record, field.name: v}) for v in values}
     return out
 
@@ -119,9 +117,10 @@ def needs_text(policy: Decides, record: dict[str, Any], found: dict[str, Any]) -
         labels = symbols.labels(spec.ty.enum) if symbols and spec and spec.ty.enum else {}
         return labels.get(value) or value
 
-    if not found["needed"]:
+    if not found["needed"] and not found.get("one_of"):
         return f"已可判定：{said(found.get('outcome'))}"
-    lines = ["还需填写：" + "、".join(label(n) for n in found["needed"])]
+    lines = ["还需填写：" + "、".join(label(n) for n in found["needed"])] if found["needed"] else []
+    lines += ["以下填写其中一项：" + "、".join(map(label, g)) for g in found.get("one_of", [])]
     if found["matters"]:
         lines.append("其中会影响数额的：" + "、".join(label(n) for n in found["matters"]))
     else:

@@ -223,6 +223,7 @@ async function submitTry(event) {
                                               headers: { "Content-Type": "application/json" } });
     const explained = await answer.json();
     if (!explained.error) return showResult(explained);
+    showNeeds();
     const field = explained.error.field;
     const slot = field && $(`err-${field}`) ? $(`err-${field}`) : $("err-record");
     slot.textContent = explained.error.message;
@@ -231,6 +232,34 @@ async function submitTry(event) {
   } catch (error) {
     $("err-record").textContent = error.message;
   }
+}
+
+async function showNeeds() {
+  // what the record still lacks, what of it changes the amount, and each choice's outcome
+  const answer = await api("/v1/needs", { method: "POST", body: recordText(),
+                                          headers: { "Content-Type": "application/json" } });
+  const found = await answer.json();
+  const groups = found.one_of || [];
+  if (!found.needed || (!found.needed.length && !groups.length)) return;
+  const kind = new Map(state.kinds).get($("in-kind").value) || { properties: {} };
+  const title = (name) => (kind.properties[name] || {}).title || name;
+  const box = element("div", { class: "result", id: "try-needs" });
+  if (found.needed.length) box.append(element("p", { text: `还需填写：${found.needed.map(title).join("、")}` }));
+  for (const group of groups) box.append(element("p", { text: `以下填写其中一项：${group.map(title).join("、")}` }));
+  if (found.matters.length) {
+    box.append(element("p", { text: `其中会影响数额的：${found.matters.map(title).join("、")}` }));
+  }
+  const spec = kind.properties[found.next] || {};
+  const labels = spec["x-labels"] || { true: "是", false: "否", True: "是", False: "否" };
+  const unit = state.units[found.unit] || found.unit || "";
+  const choices = element("ul", { id: "try-choices" });
+  for (const [value, outcome] of Object.entries(found.choices || {})) {
+    const said = typeof outcome === "string" && outcome.startsWith("not counted: ")
+      ? `不计入（${outcome.slice(13)}）` : `${outcome} ${unit}`;
+    choices.append(element("li", { text: `若${title(found.next)}为${labels[value] || value}：${said}` }));
+  }
+  if (choices.children.length) box.append(choices);
+  $("try-result").replaceChildren(box);
 }
 
 // ── 批量: a unit's sheet ─────────────────────────────────────────────────
