@@ -43,7 +43,7 @@ def test_rules_in_words_with_cite_and_reading() -> None:
     text = markdown(Document(POLICY).blocks())
     assert "### `paper` 报刊论文（各制度）" in text
     assert "类别：折算（`converted`）。依据：hours：附件一(三)1；credits：附件二(六)1" in text
-    assert "- 若 `words < min_words`，则为 `not counted too_short`" in text
+    assert "- 若 `words < min_words`，则不计（论文不足 1000 字）" in text
     assert "> Reading A2：专利同样适用鉴定成果的位次规则" in text
     assert (
         "| `min_words` | 论文最低字数 | `1000` | hours：附件一(三)；credits：附件二(六) |" in text

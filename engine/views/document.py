@@ -56,12 +56,14 @@ def _cell(cell: ast.Cell, reasons: dict[str, str] | None = None) -> str:
     return cell.value if isinstance(cell, ast.Text) else cell_text(cell)
 
 
-def _words(stmt: Any) -> str:
-    """A body statement in words."""
+def _words(stmt: Any, reasons: dict[str, str]) -> str:
+    """A body statement in words; a reason by its label."""
     match stmt:
         case ast.Let(name, value, cite):
             where = f"（{_cite(cite)}）" if cite else ""
             return f"记 `{name}` = `{expr_text(value)}`{where}"
+        case ast.When(condition, ast.Uncounted(reason)):
+            return f"若 `{expr_text(condition)}`，则不计（{reasons.get(reason, reason)}）"
         case ast.When(condition, result):
             return f"若 `{expr_text(condition)}`，则为 `{expr_text(result)}`"
         case ast.Show(name, label, value):
@@ -69,7 +71,7 @@ def _words(stmt: Any) -> str:
             return f"列出 {shown}" + (f" = `{expr_text(value)}`" if value is not None else "")
         case ast.Requirement(name, label, condition, reason):
             named = f"`{name}`" + (f"（{label}）" if label else "") if name else ""
-            otherwise = f"；否则不合格（`{reason}`）" if reason else ""
+            otherwise = f"；否则不合格（{reasons.get(reason, reason)}）" if reason else ""
             text = f"要求 {named}：`{expr_text(condition)}`{otherwise}"
             return text.replace("要求 ：", "要求：")
     raise AssertionError(stmt)
@@ -237,6 +239,16 @@ class Document:
             out.append(f"{several}取 `{name}` {'最高' if how == 'highest' else '最低'}的一条")
         return out
 
+    @property
+    def reason_words(self) -> dict[str, str]:
+        return {n: r.label or n for n, r in self.symbols.reasons.items()}
+
+    def _result(self, result: ast.Expr) -> str:
+        """A rule's amount: `not counted REASON` in words, else as written."""
+        if isinstance(result, ast.Uncounted):
+            return f"不计（{self.reason_words.get(result.reason, result.reason)}）"
+        return f"数额为 `{expr_text(result)}`"
+
     def _reason(self, name: str) -> str:
         reason = self.symbols.reasons.get(name)
         return reason.label if reason is not None and reason.label else name
@@ -296,7 +308,8 @@ class Document:
                 ("p", f"`{fn.name}({params}) -> {type_text(fn.returns)}`。依据：{_cite(fn.cite)}")
             )
             out += self._comments(fn)
-            steps = [_words(s) for s in fn.body] + [f"结果为 `{expr_text(fn.result)}`"]
+            steps = [_words(s, self.reason_words) for s in fn.body]
+            steps.append(f"结果为 `{expr_text(fn.result)}`")
             out.append(("list", steps))
         return out
 
@@ -311,7 +324,8 @@ class Document:
             category = categories.get(rule.category, rule.category)
             out.append(("p", f"类别：{category}（`{rule.category}`）。依据：{_cite(rule.cite)}"))
             out += self._comments(rule)
-            steps = [_words(s) for s in rule.body] + [f"数额为 `{expr_text(rule.result)}`"]
+            steps = [_words(s, self.reason_words) for s in rule.body]
+            steps.append(self._result(rule.result))
             if rule.credit is not None:
                 steps.append(f"分记到各年度：`{credit_text(rule.credit)}`")
             out.append(("list", steps))
@@ -334,7 +348,7 @@ class Document:
             out.append(("h", 3, head + self._mark(node)))
             out.append(("p", f"依据：{_cite(node.cite)}"))
             out += self._comments(node)
-            out.append(("list", [_words(s) for s in node.body]))
+            out.append(("list", [_words(s, self.reason_words) for s in node.body]))
         return out
 
 
