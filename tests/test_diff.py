@@ -124,7 +124,8 @@ def test_a_person_who_qualifies_under_the_new_caps(policies) -> None:
     assert people == [{"person": "c", "year": 2021, "old_qualified": False,
                        "new_qualified": True, "old_total": 105, "new_total": 110,
                        "old_shortfall": {"public": 5, "professional": 0, "total": 0},
-                       "new_shortfall": {"public": 0, "professional": 0, "total": 0}}]  # fmt: skip
+                       "new_shortfall": {"public": 0, "professional": 0, "total": 0},
+                       "why": "公需：缺 5 → 达到"}]  # fmt: skip
 
 
 def test_the_saved_comparison_in_the_docs_is_current(capsys) -> None:

@@ -452,7 +452,7 @@ def impact(old: Decides, new: Decides, records: Iterable[Any], shift: int = 0) -
         "records": len(records),
         "shift": shift,
         "changed": changed,
-        "people": _people(old_rows, new_rows, shift),
+        "people": _people(old_rows, new_rows, shift, _requirement_labels(new)),
         "kinds": sorted(kinds.values(), key=lambda t: (t["kind"], t["unit"])),
         "qualified": {"old": _qualified(old_rows), "new": _qualified(new_rows)},
     }
@@ -464,7 +464,9 @@ def _qualified(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {"judged": len(judged), "qualified": sum(1 for r in judged if r["qualified"])}
 
 
-def _people(old_rows: list[Any], new_rows: list[Any], shift: int) -> list[dict[str, Any]]:
+def _people(
+    old_rows: list[Any], new_rows: list[Any], shift: int, labels: dict[str, str]
+) -> list[dict[str, Any]]:
     """Person-years and windows whose qualification changes."""
 
     def key(row: dict[str, Any], back: int) -> tuple[Any, ...]:
@@ -489,8 +491,46 @@ def _people(old_rows: list[Any], new_rows: list[Any], shift: int) -> list[dict[s
                 "new_total": b.get("total"),
                 "old_shortfall": a.get("shortfall"),
                 "new_shortfall": b.get("shortfall"),
+                "why": _why(a, b, labels),
             }
         )
+    return out
+
+
+def _why(old: dict[str, Any], new: dict[str, Any], labels: dict[str, str]) -> str:
+    """Which requirements now pass or fail, and by how much: `公需：缺 5 → 达到`."""
+    said = []
+    a, b = old.get("shortfall") or {}, new.get("shortfall") or {}
+    for name in [*a, *(n for n in b if n not in a)]:
+        before, after = a.get(name), b.get(name)
+        if before == after:
+            continue
+        words = [("达到" if not v else f"缺 {value_text(v)}") if v is not None else "—"
+                 for v in (before, after)]  # fmt: skip
+        said.append(f"{labels.get(name, name)}：{words[0]} → {words[1]}")
+    ra, rb = old.get("reasons") or {}, new.get("reasons") or {}
+    for name in [*ra, *(n for n in rb if n not in ra)]:
+        before, after = ra.get(name), rb.get(name)
+        if before != after:
+            words = [
+                "满足" if v is None else f"未满足（{labels.get(v, v)}）" for v in (before, after)
+            ]
+            said.append(f"{labels.get(name, name)}：{words[0]} → {words[1]}")
+    return "；".join(said)
+
+
+def _requirement_labels(policy: Decides) -> dict[str, str]:
+    """The words of requirements, `facts` kinds and reasons, by name."""
+    out: dict[str, str] = {}
+    for member in policy.members:
+        symbols = member.model.symbols
+        out.update({n: r.label for n, r in symbols.reasons.items() if r.label})
+        out.update({n: k.label for n, k in symbols.kinds.items() if k.facts and k.label})
+        nodes: list[ast.Summary | ast.Window] = [*symbols.summaries, *symbols.windows.values()]
+        for node in nodes:
+            for stmt in node.body:
+                if isinstance(stmt, ast.Requirement) and stmt.name and stmt.label:
+                    out[stmt.name] = stmt.label
     return out
 
 

@@ -113,6 +113,7 @@ PEOPLE_COLUMNS = [
     "new_qualified",
     "old_total",
     "new_total",
+    "why",
 ]
 KIND_COLUMNS = ["kind", "unit", "old_count", "old", "new_count", "new", "delta"]
 NAMES = {
@@ -133,6 +134,7 @@ NAMES = {
     "new_qualified": "新合格",
     "old_total": "原总数",
     "new_total": "新总数",
+    "why": "各项要求的变化",
     "unit": "单位",
     "old_count": "原条数",
     "new_count": "新条数",
