@@ -68,3 +68,15 @@ def test_the_comparison_shows_a_changed_choice_between_facts(tmp_path) -> None:
     assert kinds == [{"what": "kind", "name": "staff", "label": "人员信息", "change": "changed",
                       "fields": [{"name": "several", "change": "changed",
                                   "old": "highest title", "new": "lowest title"}]}]  # fmt: skip
+
+
+def test_the_impact_says_which_requirement_changed_and_why(tmp_path) -> None:
+    from engine.views.diff import diff
+
+    changed = tmp_path / "facts.rules"
+    source = (LANGUAGE / "facts.rules").read_text(encoding="utf-8")
+    changed.write_text(source.replace("without: not qualified no_title, title = junior",
+                                      "without: title = junior"), encoding="utf-8")  # fmt: skip
+    records = [{"person": "p", "year": 2021, "kind": "course", "hours": 50}]
+    [person] = diff(FACTS, engine.load(changed), records)["impact"]["people"]
+    assert person["why"] == "人员信息：未满足（未报送职称信息） → 满足"
