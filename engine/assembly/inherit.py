@@ -353,19 +353,18 @@ class _Merge:
                 out.append(decl)
         return out + self.added
 
+    def _conflict(self, message: str, span: ast.Span, first: ast.Span, more: str = "") -> None:
+        help = f"it is already changed at {first.file}:{first.line}{more}"
+        self.error("override-conflict", message, span, help)
+
     def _patched(self, table: ast.Table, enums: dict[str, ast.Enum]) -> ast.Table:
         grid = Grid(table, enums)
         seen: dict[Any, ast.Span] = {}
         for node in self.cells[table.name]:
             split = (node.key, VALUE) if isinstance(node, ast.RowSplit) else None
             if split in seen:
-                at = seen[split]
-                self.error(
-                    "override-conflict",
-                    f"`{table.name}[{cell_text(node.key)}]` is changed and also split",
-                    node.span,
-                    f"it is already changed at {at.file}:{at.line}; keep one of the two",
-                )
+                self._conflict(f"`{table.name}[{cell_text(node.key)}]` is changed and also split",
+                               node.span, seen[split], "; keep one of the two")  # fmt: skip
                 continue
             try:
                 changed = _apply(grid, node)
@@ -374,13 +373,8 @@ class _Merge:
                 continue
             for where, old, new in changed:
                 if where in seen:
-                    at = seen[where]
-                    self.error(
-                        "override-conflict",
-                        f"`{table.name}{grid.show(where)}` is changed twice",
-                        new.span,
-                        f"it is already changed at {at.file}:{at.line}",
-                    )
+                    self._conflict(f"`{table.name}{grid.show(where)}` is changed twice",
+                                   new.span, seen[where])  # fmt: skip
                     continue
                 seen[where] = new.span
                 old_text = None if old is None else cell_text(old)

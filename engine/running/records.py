@@ -384,46 +384,34 @@ class Decision(NamedTuple):
 
 
 def result_of(decision: Decision, policy: str, version: str) -> dict[str, Any]:
-    """The contract's result of a decision: the one place it is written."""
+    """The contract's result of a decision: the one place it is written (a `facts`
+    kind's record: the facts it gives, and no amount)."""
     program, value = decision.program, decision.value
-    if value is FACT:
-        return _fact_result(decision, policy, version)
-    amount: int | Decimal
-    if type(value) is NotCounted:
-        amount, counted = 0, False
-    elif type(value) is Credited:
-        amount, counted = amount_value(value.total), True
-    else:
-        amount, counted = (value if type(value) is int else amount_value(value)), True
     result = {"id": decision.id, "person": decision.person, "year": decision.year}
     if decision.person is None:
         del result["person"]
     result["kind"] = program.kind
     result["regime"] = program.regime
-    result["unit"] = program.unit
-    result["category"] = program.category
-    result["amount"] = amount
-    result["counted"] = counted
-    if type(value) is Credited:
-        result["credits"] = [
-            {"year": year, "amount": amount_value(part)} for year, part in value.parts
-        ]
-    if not counted:
-        result["reason"] = value.reason
+    if value is FACT:
+        result["fact"] = {name: v for name, v in decision.fields.items() if name != "year"}
+    else:
+        counted = type(value) is not NotCounted
+        total = value.total if type(value) is Credited else value
+        result["unit"] = program.unit
+        result["category"] = program.category
+        result["amount"] = (
+            0 if not counted else total if type(total) is int else amount_value(total)
+        )
+        result["counted"] = counted
+        if type(value) is Credited:
+            result["credits"] = [
+                {"year": year, "amount": amount_value(part)} for year, part in value.parts
+            ]
+        if not counted:
+            result["reason"] = value.reason
     result["policy"] = policy
     result["version"] = version
     result["trace"] = decision.trace
-    return result
-
-
-def _fact_result(decision: Decision, policy: str, version: str) -> dict[str, Any]:
-    """A `facts` kind's record: the facts it gives, and no amount."""
-    result = {"id": decision.id, "person": decision.person, "year": decision.year}
-    if decision.person is None:
-        del result["person"]
-    facts = {name: value for name, value in decision.fields.items() if name != "year"}
-    result.update(kind=decision.program.kind, regime=decision.program.regime, fact=facts)
-    result.update(policy=policy, version=version, trace=decision.trace)
     return result
 
 

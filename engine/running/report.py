@@ -99,7 +99,8 @@ class _Summaries:
             for w, decl in windows
             if isinstance(decl, ast.Window) and decl.regime in self.years
         ]
-        self.tallies: dict[int, Tally] = {}  # id(program) -> its tally
+        # each year summary's `where` conditions, compiled once for all its kinds
+        self.conditions = {r: self._conditions(y.sums, r) for r, y in self.years.items()}
         # whether a window reads more of a year than its shown values
         self.outcomes = any(
             t.condition is not None or t.over == YEARS for _, w, _ in self.windows for t in w.sums
@@ -146,19 +147,15 @@ class _Summaries:
 
     def tally(self, program: Program) -> Tally:
         """What a record decided by `program` adds to, besides its category's total."""
-        found = self.tallies.get(id(program))
-        if found is not None:
-            return found
         summary = self.years.get(program.regime)
         totals = summary.sums if summary is not None else ()
-        conditions = self._conditions(totals, program.regime)
+        conditions = self.conditions.get(program.regime, {})
         tally = [
             (t.key, t.function == "count", conditions.get(t.key), t.group)
             for t in totals
             if (t.over == "kind" and t.name == program.kind)
             or (t.over == "category" and t.function == "count" and t.name == program.category)
         ]
-        self.tallies[id(program)] = tally
         return tally
 
 
@@ -172,9 +169,13 @@ class Reporter:
         self.tallied: dict[int, Tally] = {}  # id(program) -> its tally
 
     def _tally(self, program: Program, year: int) -> Tally:
-        member = self.policy.member_for(year)
-        assert member is not None  # the year of a decided record
-        return self.summaries[id(member)].tally(program)
+        """What a record of `program` adds to besides its category (worked out once)."""
+        tally = self.tallied.get(id(program))
+        if tally is None:
+            member = self.policy.member_for(year)
+            assert member is not None  # the year of a decided record
+            tally = self.tallied[id(program)] = self.summaries[id(member)].tally(program)
+        return tally
 
     def rows(
         self, numbered: Iterable[tuple[int, Any]], traces: list[Any] | None = None
@@ -198,7 +199,7 @@ class Reporter:
             program = decision.program
             tally = tallied.get(id(program))
             if tally is None:
-                tally = tallied[id(program)] = self._tally(program, decision.year)
+                tally = self._tally(program, decision.year)
             if not tally and type(value) is not Credited and value is not FACT:
                 if type(value) is not NotCounted:  # the common case: a category's total
                     category = program.category
@@ -242,10 +243,7 @@ class Reporter:
     ) -> None:
         """Add a record's `amount` to a person-year's totals: its category's, and those of
         its tally; `own`: the record's own year, where it is also counted."""
-        tally = self.tallied.get(id(program))
-        if tally is None:
-            tally = self.tallied[id(program)] = self._tally(program, year)
-        for key, add, group in _tallied(tally, fields, amount, own, record):
+        for key, add, group in _tallied(self._tally(program, year), fields, amount, own, record):
             if group is _WHOLE:
                 totals[key] = totals.get(key, 0) + add
             else:  # `by FIELD`: each value of the field its own total

@@ -145,3 +145,10 @@ def anchor_text(anchor: ast.Anchor) -> str:
         first, last = anchor.fields
         return f"from {anchor.kind}.{first} to {anchor.kind}.{last}"
     return f"{anchor.count} {'through' if anchor.through else 'before'} {anchor.kind}"
+
+
+def cite_text(cite: ast.Cite | None) -> str:
+    """A citation as one text: `§1`, or `R1：§1；R2：§2` when it differs by regime."""
+    if cite is None:
+        return ""
+    return "；".join(f"{r}：{k}" if r else k for r, k in cite.keys)

@@ -21,7 +21,7 @@ from engine.running.protocol import Decides, Member
 from engine.running.values import value_text
 from engine.syntax import ast
 from engine.syntax.format import declaration
-from engine.syntax.printer import cell_text, expr_text, type_text
+from engine.syntax.printer import cell_text, cite_text, expr_text, type_text
 
 Change = dict[str, Any]
 
@@ -146,11 +146,6 @@ def _params(old: dict[str, ast.Param], new: dict[str, ast.Param]) -> list[Change
                 change["cite"] = cite_text(cite)
         out.append(change)
     return out
-
-
-def cite_text(cite: ast.Cite) -> str:
-    """A citation as one text: `附件一`, or `hours：附件一；credits：附件二`."""
-    return "；".join(f"{r}：{k}" if r else k for r, k in cite.keys)
 
 
 def _in_force(policy: Member) -> tuple[dict[tuple[str, str], Any], set[str]]:

@@ -18,7 +18,7 @@ from typing import Any
 from engine.assembly.inherit import gap_text, years_text
 from engine.running.protocol import Member
 from engine.syntax import ast
-from engine.syntax.printer import cell_text, credit_text, expr_text, type_text
+from engine.syntax.printer import cell_text, cite_text, credit_text, expr_text, type_text
 
 MARKS = {"override": "改动", "extend": "扩充", "add": "新增"}
 WHAT = {"parameter": "参数", "table": "表", "cell": "表格单元", "rule": "规则", "function": "函数",
@@ -42,12 +42,6 @@ class _Notes:
         return before, inside
 
 
-def _cite(cite: ast.Cite | None) -> str:
-    if cite is None:
-        return ""
-    return "；".join(f"{r}：{k}" if r else k for r, k in cite.keys)
-
-
 def _cell(cell: ast.Cell, reasons: dict[str, str] | None = None) -> str:
     """A grid cell for readers: labels without their quotes, `— REASON` as
     `—（the reason's label）`."""
@@ -60,7 +54,7 @@ def _words(stmt: Any, reasons: dict[str, str]) -> str:
     """A body statement in words; a reason by its label."""
     match stmt:
         case ast.Let(name, value, cite):
-            where = f"（{_cite(cite)}）" if cite else ""
+            where = f"（{cite_text(cite)}）" if cite else ""
             return f"记 `{name}` = `{expr_text(value)}`{where}"
         case ast.When(condition, ast.Uncounted(reason)):
             return f"若 `{expr_text(condition)}`，则不计（{reasons.get(reason, reason)}）"
@@ -150,7 +144,7 @@ class Document:
         ]  # fmt: skip
         rows = [
             [MARKS[c.action], WHAT.get(c.what, c.what), f"`{c.name}`", c.old or "", c.new or "",
-             _cite(c.cite), f"{Path(c.span.file).name}:{c.span.line}"]
+             cite_text(c.cite), f"{Path(c.span.file).name}:{c.span.line}"]
             for c in lineage.changes
         ]  # fmt: skip
         out.append(("table", ["变化", "类型", "名称", "原", "新", "依据", "位置"], rows))
@@ -170,7 +164,9 @@ class Document:
         for r in self.policy.regimes:
             years = f"{r.first or ''}..{r.last or ''}"
             name = f"`{r.name}`{self._mark(r)}"
-            rows.append([name, r.label or "", years, f"{r.unit_label or r.unit}", _cite(r.cite)])
+            rows.append(
+                [name, r.label or "", years, f"{r.unit_label or r.unit}", cite_text(r.cite)]
+            )
         out: list[Block] = [("h", 2, "适用年度 Regimes"),
                             ("table", ["制度", "名称", "年度", "单位", "依据"], rows)]  # fmt: skip
         return out + ([("p", self._gap())] if self._gap() else [])
@@ -260,7 +256,7 @@ class Document:
             before = notes.around(param, self._after(param))[0] if notes else []
             name = f"`{param.name}`{self._mark(param)}"
             rows.append([name, param.label or "", f"`{expr_text(param.value)}`",
-                         _cite(param.cite), " ".join(before)])  # fmt: skip
+                         cite_text(param.cite), " ".join(before)])  # fmt: skip
         return [("h", 2, "参数 Parameters"),
                 ("table", ["参数", "名称", "值", "依据", "说明"], rows)]  # fmt: skip
 
@@ -269,7 +265,9 @@ class Document:
         for table in self.symbols.tables.values():
             keys = " × ".join(k.type for k in table.keys)
             out.append(("h", 3, f"`{table.name}` {table.label or ''}{self._mark(table)}"))
-            out.append(("p", f"按 `{keys}` 查得 `{table.value_type}`。依据：{_cite(table.cite)}"))
+            out.append(
+                ("p", f"按 `{keys}` 查得 `{table.value_type}`。依据：{cite_text(table.cite)}")
+            )
             out += self._comments(table)
             header, *rows = table.rows
             out.append(("table", [_cell(c) for c in header.cells],
@@ -296,7 +294,7 @@ class Document:
         """A cell, with its base value if this policy changed it and its own cite."""
         old = self.lineage.old_cells.get(cell.span) if self.lineage else None
         notes = [f"原 {old}"] if old is not None else []
-        notes += [f"依据 {_cite(cite)}"] if cite else []
+        notes += [f"依据 {cite_text(cite)}"] if cite else []
         return _cell(cell, self._reasons()) + (f"（{'；'.join(notes)}）" if notes else "")
 
     def _functions(self) -> list[Block]:
@@ -305,7 +303,10 @@ class Document:
             params = ", ".join(f"{p.name}: {type_text(p.type)}" for p in fn.params)
             out.append(("h", 3, f"`{fn.name}` {fn.label or ''}{self._mark(fn)}"))
             out.append(
-                ("p", f"`{fn.name}({params}) -> {type_text(fn.returns)}`。依据：{_cite(fn.cite)}")
+                (
+                    "p",
+                    f"`{fn.name}({params}) -> {type_text(fn.returns)}`。依据：{cite_text(fn.cite)}",
+                )
             )
             out += self._comments(fn)
             steps = [_words(s, self.reason_words) for s in fn.body]
@@ -322,7 +323,9 @@ class Document:
             label = rule.label or (kind.label if kind else "") or ""
             out.append(("h", 3, f"`{rule.kind}` {label}（{regimes}）{self._mark(rule)}"))
             category = categories.get(rule.category, rule.category)
-            out.append(("p", f"类别：{category}（`{rule.category}`）。依据：{_cite(rule.cite)}"))
+            out.append(
+                ("p", f"类别：{category}（`{rule.category}`）。依据：{cite_text(rule.cite)}")
+            )
             out += self._comments(rule)
             steps = [_words(s, self.reason_words) for s in rule.body]
             steps.append(self._result(rule.result))
@@ -346,7 +349,7 @@ class Document:
             else:
                 head = f"年度汇总 {node.label or ''}（{'、'.join(node.regimes)}）"
             out.append(("h", 3, head + self._mark(node)))
-            out.append(("p", f"依据：{_cite(node.cite)}"))
+            out.append(("p", f"依据：{cite_text(node.cite)}"))
             out += self._comments(node)
             out.append(("list", [_words(s, self.reason_words) for s in node.body]))
         return out

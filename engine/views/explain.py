@@ -105,7 +105,7 @@ class Explainer:
                     else ""
                 )
                 parts.append(f"{year} 年度 {amount} {unit}".rstrip() + gone)
-            total = self.label(sum(amount_value_of(part["amount"]) for part in value))
+            total = self.label(sum(part["amount"] for part in value))
             return f"共 {total} {unit}".rstrip() + "，分记到各年度：" + "，".join(parts)
         if kind == "require":
             met = "满足" if value else "未满足"
@@ -270,11 +270,6 @@ class Explainer:
 def _withheld(value: Any) -> bool:
     """A step's value is `not counted` (a look-up landed on `— REASON`)."""
     return isinstance(value, str) and value.startswith("not counted: ")
-
-
-def amount_value_of(shown: Any) -> Decimal:
-    """A trace's shown amount (an int or exact decimal) as a number to add."""
-    return Decimal(str(shown))
 
 
 def _negation(condition: ast.Expr) -> str:

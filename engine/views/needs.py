@@ -15,7 +15,6 @@ from engine.checking import tree
 from engine.checking.model import FieldSpec
 from engine.running.protocol import Decides
 from engine.running.records import RecordError
-from engine.running.values import amount_value
 
 MAX_CHOICES = 12  # choices worked out for the next field (an enum's members, yes/no)
 
@@ -83,8 +82,7 @@ def _outcome(policy: Decides, record: dict[str, Any]) -> Any:
         return "fact"
     if not result["counted"]:
         return f"not counted: {result['reason']}"
-    amount = result["amount"]
-    return amount if isinstance(amount, int) else amount_value(amount)
+    return result["amount"]
 
 
 def needs_text(policy: Decides, record: dict[str, Any], found: dict[str, Any]) -> str:
